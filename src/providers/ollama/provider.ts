@@ -1,0 +1,251 @@
+import type { Pool } from 'undici';
+import { InvalidRequestError, UpstreamError } from '../../errors/errors.js';
+import type {
+  CallContext,
+  ChatEvent,
+  ChatRequest,
+  CompletionRequest,
+  EmbedRequest,
+  EmbedResult,
+  HealthStatus,
+  InferenceProvider,
+  ProviderDeps,
+  ProviderModel,
+} from '../../inference/types.js';
+import type { Logger } from '../../logging/logger.js';
+import { timeoutsFromConfig } from '../shared/config.js';
+import type { UpstreamTimeouts } from '../shared/config.js';
+import { mapStatusError, upstreamErrorMessage } from '../shared/errors.js';
+import type { UpstreamLabel } from '../shared/errors.js';
+import {
+  createUpstreamPool,
+  readChunks,
+  readErrorText,
+  readText,
+  sendUpstream,
+} from '../shared/http.js';
+import type { UpstreamRequest } from '../shared/http.js';
+import {
+  BackgroundRetry,
+  closePool,
+  noEvents,
+  probeHealth,
+  replayEvents,
+} from '../shared/lifecycle.js';
+import { splitLines } from '../shared/ndjson.js';
+import type { OllamaConfig } from './config.js';
+import { findTag, parseTags, tagsToModels } from './models.js';
+import type { OllamaTag } from './models.js';
+import { ollamaObjectEvents, ollamaStreamEvents } from './stream.js';
+import type { OllamaKind } from './stream.js';
+import { toOllamaChat, toOllamaGenerate } from './translate.js';
+
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/x-ndjson' };
+const HEALTH_TIMEOUT_MS = 1000;
+/** Model listing is a quick metadata call; it must not wait as long as a cold model load. */
+const CONTROL_TIMEOUT_MS = 10_000;
+
+/** `remote::ollama`: Ollama's native `/api/*` protocol over a keep-alive connection pool. */
+export class OllamaProvider implements InferenceProvider {
+  readonly type = 'remote::ollama';
+  private readonly pool: Pool;
+  private readonly timeouts: UpstreamTimeouts;
+  private readonly control: UpstreamTimeouts;
+  private readonly label: UpstreamLabel;
+  private readonly log: Logger;
+  private startupRetry: BackgroundRetry | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly config: OllamaConfig,
+    deps: ProviderDeps,
+  ) {
+    this.log = deps.log.child({ provider: id });
+    this.timeouts = timeoutsFromConfig(config);
+    this.control = {
+      ...this.timeouts,
+      firstByteMs: CONTROL_TIMEOUT_MS,
+      idleMs: CONTROL_TIMEOUT_MS,
+    };
+    this.pool = createUpstreamPool(config.url, {
+      connections: config.max_connections,
+      connectMs: this.timeouts.connectMs,
+    });
+    this.label = {
+      name: 'Ollama',
+      url: config.url,
+      unreachableHint: `Start it with 'ollama serve' on that host, or fix url in this provider's config in run.yaml.`,
+      missingModelHint: (model) => `Run 'ollama pull ${model}' on the Ollama host.`,
+    };
+  }
+
+  /** Checks configured models against `/api/tags`; an unreachable Ollama is retried in the background. */
+  async start(models: readonly ProviderModel[]): Promise<void> {
+    const retry: BackgroundRetry = new BackgroundRetry((attempt): Promise<boolean> =>
+      this.checkStartupModels(models, attempt, retry),
+    );
+    this.startupRetry = retry;
+    await retry.run();
+  }
+
+  private async checkStartupModels(
+    models: readonly ProviderModel[],
+    attempt: number,
+    retry: BackgroundRetry,
+  ): Promise<boolean> {
+    let tags: OllamaTag[];
+    try {
+      tags = await this.fetchTags();
+    } catch (err) {
+      const retryIn = retry.nextDelayMs() / 1000;
+      this.log.warn(
+        { url: this.config.url, attempt, err: (err as Error).message },
+        `Ollama at ${this.config.url} is not reachable yet; retrying in ${retryIn} s. Start it with 'ollama serve' or fix url in run.yaml.`,
+      );
+      return false;
+    }
+    if (attempt > 0)
+      this.log.info({ url: this.config.url }, `Ollama at ${this.config.url} is reachable`);
+    for (const model of models) {
+      if (findTag(tags, model.providerModelId)) continue;
+      this.log.error(
+        { model: model.providerModelId, url: this.config.url },
+        `Model '${model.providerModelId}' is not available in Ollama at ${this.config.url}. Run 'ollama pull ${model.providerModelId}' on the Ollama host; requests for it fail until then.`,
+      );
+    }
+    return true;
+  }
+
+  async chat(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatEvent>> {
+    const body = JSON.stringify(toOllamaChat(req, req.stream, this.config.keep_alive));
+    return this.generate('/api/chat', 'chat', body, req.model, req.stream, ctx);
+  }
+
+  async complete(req: CompletionRequest, ctx: CallContext): Promise<AsyncIterable<ChatEvent>> {
+    const body = JSON.stringify(toOllamaGenerate(req, req.stream, this.config.keep_alive));
+    return this.generate('/api/generate', 'generate', body, req.model, req.stream, ctx);
+  }
+
+  private async generate(
+    path: string,
+    kind: OllamaKind,
+    body: string,
+    model: string,
+    stream: boolean,
+    ctx: CallContext,
+  ): Promise<AsyncIterable<ChatEvent>> {
+    const res = await this.post(path, body, model, ctx);
+    if (!res) return noEvents();
+    if (stream) {
+      const chunks = readChunks(res.body, this.timeouts, this.label, ctx.signal);
+      return ollamaStreamEvents(splitLines(chunks), kind, this.label, ctx.signal);
+    }
+    const text = await readText(res.body, this.timeouts, this.label, ctx.signal);
+    if (ctx.signal.aborted) return noEvents();
+    return replayEvents(ollamaObjectEvents(this.parseJson(text), kind, this.label));
+  }
+
+  async embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
+    const payload: Record<string, unknown> = { model: req.model, input: req.input };
+    if (req.dimensions !== undefined) payload.dimensions = req.dimensions;
+    if (req.truncate !== undefined) payload.truncate = req.truncate;
+    if (this.config.keep_alive !== undefined) payload.keep_alive = this.config.keep_alive;
+    const res = await this.post('/api/embed', JSON.stringify(payload), req.model, ctx);
+    if (!res) throw new UpstreamError('The embedding request was cancelled.', 502);
+    const reply = this.parseJson(await readText(res.body, this.timeouts, this.label, ctx.signal));
+    const { embeddings, prompt_eval_count } = reply as {
+      embeddings?: unknown;
+      prompt_eval_count?: number;
+    };
+    if (!Array.isArray(embeddings) || embeddings.length !== req.input.length) {
+      throw new UpstreamError(
+        `Ollama at ${this.config.url} returned ${Array.isArray(embeddings) ? embeddings.length : 'no'} embeddings for ${req.input.length} inputs.`,
+        502,
+      );
+    }
+    return { embeddings: embeddings as number[][], promptTokens: prompt_eval_count ?? 0 };
+  }
+
+  /** POSTs and maps HTTP errors; resolves undefined when the caller went away first. */
+  private async post(path: string, body: string, model: string, ctx: CallContext) {
+    if (ctx.signal.aborted) return undefined;
+    const req: UpstreamRequest = {
+      method: 'POST',
+      path,
+      headers: JSON_HEADERS,
+      body,
+      signal: ctx.signal,
+      timeouts: this.timeouts,
+      label: this.label,
+    };
+    let res;
+    try {
+      res = await sendUpstream(this.pool, req);
+    } catch (err) {
+      if (ctx.signal.aborted) return undefined;
+      throw err;
+    }
+    if (res.statusCode < 400) return res;
+    const text = await readErrorText(res.body, this.timeouts, this.label);
+    throw mapStatusError(res.statusCode, upstreamErrorMessage(text), this.label, model);
+  }
+
+  async checkModel(providerModelId: string): Promise<void> {
+    const tags = await this.fetchTags();
+    if (findTag(tags, providerModelId)) return;
+    const names = tags.map((t) => t.name).join(', ') || '(none; pull one with ollama pull)';
+    throw new InvalidRequestError(
+      `'${providerModelId}' model is not supported. Supported models are: ${names}`,
+      'provider_model_id',
+    );
+  }
+
+  async listModels(): Promise<ProviderModel[]> {
+    return tagsToModels(await this.fetchTags());
+  }
+
+  private async fetchTags(signal?: AbortSignal): Promise<OllamaTag[]> {
+    return parseTags(await this.getJson('/api/tags', this.control, signal));
+  }
+
+  private async getJson(path: string, timeouts: UpstreamTimeouts, signal?: AbortSignal) {
+    const req: UpstreamRequest = { method: 'GET', path, signal, timeouts, label: this.label };
+    const res = await sendUpstream(this.pool, req);
+    const text = await readText(res.body, timeouts, this.label, signal);
+    if (res.statusCode >= 400) {
+      throw mapStatusError(res.statusCode, upstreamErrorMessage(text), this.label, undefined);
+    }
+    return this.parseJson(text);
+  }
+
+  private parseJson(text: string): unknown {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new UpstreamError(
+        `Ollama at ${this.config.url} sent a reply that is not JSON: ${text.slice(0, 200)}`,
+        502,
+      );
+    }
+  }
+
+  health(): Promise<HealthStatus> {
+    const timeouts = {
+      ...this.timeouts,
+      firstByteMs: HEALTH_TIMEOUT_MS,
+      idleMs: HEALTH_TIMEOUT_MS,
+    };
+    return probeHealth(async (signal) => {
+      await this.getJson('/api/ps', timeouts, signal);
+    }, HEALTH_TIMEOUT_MS);
+  }
+
+  publicConfig(): Record<string, unknown> {
+    return { ...this.config };
+  }
+
+  async close(): Promise<void> {
+    this.startupRetry?.stop();
+    await closePool(this.pool);
+  }
+}

@@ -1,0 +1,129 @@
+import { UpstreamError } from '../../errors/errors.js';
+import type { ChatEvent, FinishReason, ToolCall } from '../../inference/types.js';
+import type { UpstreamLabel } from '../shared/errors.js';
+import { newToolCallId } from '../shared/ids.js';
+
+/** Which endpoint produced the lines: `/api/chat` (text in `message`) or `/api/generate` (`response`). */
+export type OllamaKind = 'chat' | 'generate';
+
+interface OllamaToolCall {
+  id?: string;
+  function?: { name?: string; arguments?: unknown };
+}
+
+interface OllamaLine {
+  message?: { content?: string; tool_calls?: OllamaToolCall[] | null };
+  response?: string;
+  tool_calls?: OllamaToolCall[] | null;
+  done?: boolean;
+  done_reason?: string;
+  prompt_eval_count?: number;
+  eval_count?: number;
+  error?: unknown;
+}
+
+/** State carried across the lines of one answer. */
+class AnswerState {
+  sawTools = false;
+
+  constructor(
+    private readonly kind: OllamaKind,
+    private readonly label: UpstreamLabel,
+  ) {}
+
+  /** Appends the events of one NDJSON line (or of a whole non-stream reply) to `out`. */
+  interpret(raw: unknown, out: ChatEvent[]): ChatEvent | undefined {
+    if (!raw || typeof raw !== 'object') throw this.fail('a line that is not a JSON object');
+    const line = raw as OllamaLine;
+    if (line.error !== undefined) {
+      throw new UpstreamError(
+        `${this.label.name} failed while generating: ${String(line.error)}`,
+        502,
+        { detail: { upstreamError: line.error } },
+      );
+    }
+    const text = this.kind === 'chat' ? line.message?.content : line.response;
+    if (text) out.push({ type: 'text', text });
+    const calls = this.kind === 'chat' ? line.message?.tool_calls : line.tool_calls;
+    if (calls && calls.length > 0) {
+      this.sawTools = true;
+      out.push({ type: 'tool_calls', calls: calls.map(toToolCall) });
+    }
+    if (line.done !== true) return undefined;
+    return {
+      type: 'done',
+      finishReason: this.finishReason(line.done_reason),
+      usage: { promptTokens: line.prompt_eval_count ?? 0, completionTokens: line.eval_count ?? 0 },
+    };
+  }
+
+  fail(what: string): UpstreamError {
+    return new UpstreamError(`${this.label.name} at ${this.label.url} sent ${what}.`, 502);
+  }
+
+  /** `load`/`unload`/absent mean a normal end; Ollama itself reports tool calls as `stop`. */
+  private finishReason(doneReason: string | undefined): FinishReason {
+    if (doneReason === 'length') return 'length';
+    return this.sawTools ? 'tool_calls' : 'stop';
+  }
+}
+
+function toToolCall(call: OllamaToolCall): ToolCall {
+  const args = call.function?.arguments;
+  return {
+    id: call.id || newToolCallId(),
+    name: call.function?.name ?? '',
+    arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
+  };
+}
+
+/**
+ * Turns NDJSON lines into ChatEvents as they arrive. The `done` event is held back until the body
+ * has ended, so the connection is back in the pool before the caller sees the end. A stream that
+ * stops without `done:true`, or carries an `{"error":...}` line, throws; an aborted call ends
+ * quietly with no `done`.
+ */
+export async function* ollamaStreamEvents(
+  lines: AsyncIterable<string>,
+  kind: OllamaKind,
+  label: UpstreamLabel,
+  signal: AbortSignal,
+): AsyncGenerator<ChatEvent> {
+  const state = new AnswerState(kind, label);
+  const out: ChatEvent[] = [];
+  let done: ChatEvent | undefined;
+  try {
+    for await (const line of lines) {
+      if (done) continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        throw state.fail(`a line that is not JSON: ${line.slice(0, 200)}`);
+      }
+      done = state.interpret(parsed, out);
+      for (const event of out) yield event;
+      out.length = 0;
+    }
+  } catch (err) {
+    // After `done` the answer is complete; a slow close of the body does not undo it.
+    if (!done) throw err;
+  }
+  if (signal.aborted) return;
+  if (!done) throw state.fail('an incomplete answer (the stream ended without "done": true)');
+  yield done;
+}
+
+/** The events of a `stream: false` reply, which is one object shaped like the final line. */
+export function ollamaObjectEvents(
+  reply: unknown,
+  kind: OllamaKind,
+  label: UpstreamLabel,
+): ChatEvent[] {
+  const state = new AnswerState(kind, label);
+  const out: ChatEvent[] = [];
+  const done = state.interpret(reply, out);
+  if (!done) throw state.fail('a reply without "done": true');
+  out.push(done);
+  return out;
+}

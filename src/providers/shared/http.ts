@@ -1,0 +1,149 @@
+import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { UpstreamTimeouts } from './config.js';
+import {
+  firstByteTimeoutError,
+  idleTimeoutError,
+  isAbortError,
+  mapRequestError,
+  mapStreamError,
+} from './errors.js';
+import type { UpstreamLabel } from './errors.js';
+
+export type UpstreamBody = Dispatcher.ResponseData['body'];
+
+/** Largest error body read from an upstream; the message is all we need. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * One keep-alive connection pool per upstream origin. Inference is the benchmarked hot path, so
+ * connections are reused rather than opened per request; pipelining stays off because a slow
+ * generation would block every request queued behind it on the same socket.
+ */
+export function createUpstreamPool(
+  origin: string,
+  options: { connections: number; connectMs: number },
+): Pool {
+  return new Pool(origin, {
+    connections: options.connections,
+    pipelining: 1,
+    connect: { timeout: options.connectMs },
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 10 * 60_000,
+  });
+}
+
+export interface UpstreamRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+  timeouts: UpstreamTimeouts;
+  label: UpstreamLabel;
+}
+
+/**
+ * Sends a request and waits for the status line. Failures before it (refused, DNS, reset,
+ * first-byte timeout) reject with a GatewayError; abort through `signal` rejects with the abort
+ * error unchanged so callers can tell a gone client from a broken upstream.
+ */
+export async function sendUpstream(
+  pool: Dispatcher,
+  req: UpstreamRequest,
+): Promise<Dispatcher.ResponseData> {
+  try {
+    return await pool.request({
+      method: req.method,
+      path: req.path,
+      headers: req.headers,
+      body: req.body,
+      signal: req.signal,
+      headersTimeout: req.timeouts.firstByteMs,
+      // Our own timer in readChunks distinguishes the first chunk from the gaps between chunks.
+      bodyTimeout: 0,
+    });
+  } catch (err) {
+    if (req.signal?.aborted && isAbortError(err)) throw err;
+    throw mapRequestError(err, req.label, req.timeouts.firstByteMs);
+  }
+}
+
+/**
+ * Iterates the body's chunks as they arrive, pull-based (so the upstream is paced by the caller).
+ * The first chunk must come within the first-byte timeout, the next ones within the idle timeout;
+ * time spent by the caller between pulls does not count. Throws a GatewayError when the upstream
+ * fails or stalls; ends quietly when `signal` aborts.
+ */
+export async function* readChunks(
+  body: UpstreamBody,
+  timeouts: UpstreamTimeouts,
+  label: UpstreamLabel,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
+  let first = true;
+  let waiting = true;
+  const onTimeout = () => {
+    if (!waiting) return void timer.refresh();
+    body.destroy(
+      first
+        ? firstByteTimeoutError(label, timeouts.firstByteMs)
+        : idleTimeoutError(label, timeouts.idleMs),
+    );
+  };
+  let timer = setTimeout(onTimeout, timeouts.firstByteMs).unref();
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (first) {
+        first = false;
+        clearTimeout(timer);
+        timer = setTimeout(onTimeout, timeouts.idleMs).unref();
+      }
+      waiting = false;
+      yield chunk;
+      waiting = true;
+      timer.refresh();
+    }
+  } catch (err) {
+    if (signal?.aborted) return;
+    throw mapStreamError(err, label);
+  } finally {
+    clearTimeout(timer);
+    // Dropping a body early (caller stopped iterating) must free the socket at once.
+    if (!body.destroyed && !body.readableEnded) body.destroy();
+  }
+}
+
+/** Reads a whole body as text, under the same timeouts as a stream. */
+export async function readText(
+  body: UpstreamBody,
+  timeouts: UpstreamTimeouts,
+  label: UpstreamLabel,
+  signal?: AbortSignal,
+  maxBytes = Number.POSITIVE_INFINITY,
+): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of readChunks(body, timeouts, label, signal)) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      break;
+    }
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Reads a (small) error body for its message; never throws. */
+export async function readErrorText(
+  body: UpstreamBody,
+  timeouts: UpstreamTimeouts,
+  label: UpstreamLabel,
+): Promise<string> {
+  try {
+    return await readText(body, timeouts, label, undefined, MAX_ERROR_BODY_BYTES);
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,66 @@
+/** Small helpers shared by the provider tests. */
+import { Writable } from 'node:stream';
+import type {
+  CallContext,
+  ChatEvent,
+  ChatRequest,
+  InferenceProvider,
+} from '../../src/inference/types.js';
+import { createLogger, silentLogger } from '../../src/logging/logger.js';
+import type { Logger } from '../../src/logging/logger.js';
+import { ollamaProviderFactory } from '../../src/providers/ollama/index.js';
+
+/** A call context with its own abort controller. */
+export function callContext(log: Logger = silentLogger()): CallContext & { abort(): void } {
+  const controller = new AbortController();
+  return {
+    signal: controller.signal,
+    log,
+    requestId: 'req-test',
+    abort: () => controller.abort(),
+  };
+}
+
+/** Drains an event stream into an array. */
+export async function collect(events: AsyncIterable<ChatEvent>): Promise<ChatEvent[]> {
+  const out: ChatEvent[] = [];
+  for await (const e of events) out.push(e);
+  return out;
+}
+
+/** Joins the text events. */
+export function textOf(events: ChatEvent[]): string {
+  return events.map((e) => (e.type === 'text' ? e.text : '')).join('');
+}
+
+/** A logger that keeps every line as parsed JSON, to assert on start-up messages. */
+export function capturingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const text of chunk.toString('utf8').split('\n')) if (text) lines.push(JSON.parse(text));
+      done();
+    },
+  });
+  return { log: createLogger({ level: 'debug', destination }), lines };
+}
+
+/** Builds an Ollama provider through its factory, as the registry does. */
+export function ollamaProvider(
+  config: Record<string, unknown>,
+  log: Logger = silentLogger(),
+): InferenceProvider {
+  const parsed = ollamaProviderFactory.configSchema.parse(config);
+  return ollamaProviderFactory.create('ollama', parsed, { log, dataDir: '/nonexistent' });
+}
+
+/** A minimal chat request. */
+export function chatRequest(overrides: Partial<ChatRequest> = {}): ChatRequest {
+  return {
+    model: 'llama3.2:3b',
+    messages: [{ role: 'user', content: 'Say hello' }],
+    sampling: {},
+    stream: true,
+    ...overrides,
+  };
+}
