@@ -9,6 +9,13 @@ const jwksSchema = z.object({
   key_recheck_period: z.number().int().positive().default(3600),
   /** Sent as a bearer token when fetching the key set (Kubernetes-style JWKS endpoints). */
   token: z.string().optional(),
+  /** Our addition: give up on a key-set fetch after this long (default 5). */
+  timeout_seconds: z.number().positive().max(60).optional(),
+  /**
+   * Our addition: at most one fetch triggered by an unknown `kid` per this many seconds (default
+   * 10), so made-up key ids cannot turn the gateway into a request amplifier against the IdP.
+   */
+  refetch_cooldown_seconds: z.number().positive().max(3600).optional(),
 });
 
 const introspectionSchema = z.object({
@@ -58,6 +65,8 @@ const oauth2Schema = z.object({
     .default([...DEFAULT_ALGORITHMS]),
   clock_skew_seconds: z.number().int().min(0).max(600).default(30),
   required_claims: z.array(z.string()).default([]),
+  /** Our addition: bearer tokens longer than this are refused with 401 (default 16384 bytes). */
+  max_token_bytes: z.number().int().min(512).max(1048576).optional(),
 });
 
 const customSchema = z.object({
