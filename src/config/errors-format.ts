@@ -101,12 +101,21 @@ export function zodIssuesToProblems(
   });
 }
 
+/** zod's type names in run.yaml words. */
+function yamlType(expected: unknown): string {
+  const name = String(expected);
+  if (name === 'object' || name === 'record' || name === 'map') return 'mapping';
+  if (name === 'array' || name === 'tuple') return 'list';
+  return name;
+}
+
 function describeIssue(issue: IssueLike, path: PathSegment[], value: unknown): string {
   const where = formatPath(path);
+  const expected = yamlType(issue.expected);
   switch (issue.code) {
     case 'invalid_type':
-      if (value === undefined) return `is required (a ${issue.expected}); add it.`;
-      return `expected ${issue.expected}, got ${describeValue(path, value)}. Set ${where} to a ${issue.expected}.`;
+      if (value === undefined) return `is required (a ${expected}); add it.`;
+      return `expected ${expected}, got ${describeValue(path, value)}. Set ${where} to a ${expected}.`;
     case 'invalid_value': {
       const options = (issue.values as unknown[] | undefined)?.map((v) => String(v)).join(', ');
       return `got ${describeValue(path, value)}; use one of: ${options}.`;
@@ -132,7 +141,7 @@ function describeUnion(issue: IssueLike, path: PathSegment[], value: unknown): s
   const branches = (issue.errors as IssueLike[][] | undefined) ?? [];
   const expected = branches.flatMap((b) =>
     b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0
-      ? [String(b[0].expected)]
+      ? [yamlType(b[0].expected)]
       : [],
   );
   if (expected.length === branches.length && expected.length > 0) {

@@ -19,7 +19,7 @@ function fake(type: string, configSchema: z.ZodType): ProviderFactory {
 export function registerFakeProviders(): void {
   if (!findProviderFactory(FAKE_TYPE)) {
     registerProviderFactory(
-      fake(FAKE_TYPE, z.object({ url: z.string().url(), api_key: z.string().optional() })),
+      fake(FAKE_TYPE, z.object({ url: z.string().url(), api_key: z.string().nullish() })),
     );
   }
   if (!findProviderFactory('remote::ollama')) {
