@@ -43,6 +43,8 @@ export interface OllamaStandinOptions {
   reply?: string;
   /** GET /api/version. */
   version?: string;
+  /** Fixed port (e.g. to bring a "restarted" Ollama back where a client expects it); default any. */
+  port?: number;
 }
 
 export interface OllamaStandin {
@@ -178,7 +180,7 @@ export async function startOllamaStandin(
     void writeFrames(res, frames, script, { drop });
   }
 
-  const server = await startRecordingServer(handle);
+  const server = await startRecordingServer(handle, options.port);
   return {
     url: server.url,
     requests: server.requests,

@@ -173,6 +173,7 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, rec: RecordedR
 /** Starts an HTTP server on 127.0.0.1:0 that records each request before handing it over. */
 export async function startRecordingServer(
   handler: Handler,
+  port = 0,
 ): Promise<{ server: Server; url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
@@ -203,11 +204,11 @@ export async function startRecordingServer(
   });
   // Long keep-alive so pooled client connections are not closed under a benchmark's feet.
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
   return {
     server,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${address.port}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {
