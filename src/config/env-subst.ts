@@ -207,7 +207,10 @@ function malformedReason(shown: string, path: PathSegment[]): string {
   return `placeholder '${text}' uses unsupported syntax '${op}'; write ${forms}.`;
 }
 
-/** Python's os.path.expanduser for `~` and `~/...` (other users' homes are left as written). */
+/**
+ * Python's os.path.expanduser for `~` and `~/...`.
+ * TODO(config): `~user/...` is left as written; Node has no portable passwd lookup.
+ */
 function expandHome(value: string, env: EnvMap): string {
   if (value !== '~' && !value.startsWith('~/')) return value;
   const home = (env.HOME ?? homedir()).replace(/\/+$/, '');

@@ -4,6 +4,9 @@ import { ConfigError } from '../errors/errors.js';
 
 /** Parses `text` (read from `file`) and checks it is a mapping; throws ConfigError otherwise. */
 export function parseYamlTree(text: string, file: string): Record<string, unknown> {
+  // TODO(config): this is YAML 1.2 (core schema); upstream's PyYAML reads YAML 1.1, where
+  // unquoted yes/no/on/off are booleans. Such values arrive here as strings and fail validation
+  // with a clear type error instead of loading.
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) throw new ConfigError(syntaxMessage(file, first), { cause: first });
