@@ -1,13 +1,17 @@
 import type { ProviderFactory } from '../inference/types.js';
+import { ollamaProviderFactory } from './ollama/index.js';
 
 /**
  * Every inference provider type llamagate knows, by `provider_type`. A new provider is a folder
- * under `src/providers/` exporting a ProviderFactory, plus one line here.
+ * under `src/providers/` exporting a ProviderFactory, plus one entry here.
  */
-const factories: ProviderFactory[] = [];
+const factories: ProviderFactory[] = [ollamaProviderFactory as ProviderFactory];
 
+/** Adds a provider type at run time (tests, embedding applications). */
 export function registerProviderFactory(factory: ProviderFactory): void {
-  factories.push(factory);
+  const i = factories.findIndex((f) => f.type === factory.type);
+  if (i >= 0) factories[i] = factory;
+  else factories.push(factory);
 }
 
 export function findProviderFactory(type: string): ProviderFactory | undefined {

@@ -1,0 +1,57 @@
+import { parseArgs } from 'node:util';
+import { loadRunConfig, parseEnvPairs, resolvePort } from '../../config/load.js';
+import { ConfigError } from '../../errors/errors.js';
+import { createLogger } from '../../logging/logger.js';
+import { startStack } from '../../stack/index.js';
+import { onShutdown } from './signals.js';
+
+const HELP = `llamagate stack run --config <run.yaml> [--port N] [--host H] [--env KEY=VALUE ...]
+
+  --config    Llama Stack run.yaml (default: configs/run.yaml)
+  --port      listen port; wins over LLAMA_STACK_PORT and server.port (default 8321)
+  --host      listen address (default: server.host, else all interfaces)
+  --env       KEY=VALUE for \${env.KEY} substitution; repeatable; wins over the environment
+  --data-dir  where providers keep generated files (default .llamagate)`;
+
+/** `llamagate stack run`: the same shape as `llama stack run`. */
+export async function runStackCommand(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'run') {
+    if (sub === undefined || sub === '--help' || sub === '-h') return void console.log(HELP);
+    throw new ConfigError(`unknown command 'stack ${sub}'; did you mean 'stack run'?\n\n${HELP}`);
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      config: { type: 'string', default: 'configs/run.yaml' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      env: { type: 'string', multiple: true, default: [] },
+      'data-dir': { type: 'string', default: '.llamagate' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return void console.log(HELP);
+
+  const cliPort = values.port === undefined ? undefined : Number(values.port);
+  if (cliPort !== undefined && (!Number.isInteger(cliPort) || cliPort < 0 || cliPort > 65535)) {
+    throw new ConfigError(`--port must be a port number (0-65535), got '${values.port}'`);
+  }
+  const cliEnv = parseEnvPairs(values.env);
+  const loaded = await loadRunConfig(values.config, { cliEnv });
+  const port = resolvePort(cliPort, { ...process.env, ...cliEnv }, loaded.config);
+
+  const log = createLogger({ name: 'stack' });
+  const stack = await startStack(loaded, {
+    port,
+    log,
+    dataDir: values['data-dir'],
+    ...(values.host ? { host: values.host } : {}),
+  });
+  log.info(
+    { url: stack.url, config: loaded.path, models: stack.registry.list().map((m) => m.identifier) },
+    'stack server listening',
+  );
+  onShutdown(() => stack.close());
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RequestInfo } from '../auth/types.js';
+import { NotFoundError } from '../errors/errors.js';
+import { toHttpError } from '../errors/http.js';
+import { installCors } from './cors.js';
+import type { ServerDeps } from './deps.js';
+import { fromFrameworkError } from './errors.js';
+import './request-context.js';
+import { registerLegacyInferenceRoutes } from './routes/legacy-inference.js';
+import { registerMetaRoutes } from './routes/meta.js';
+import type { RouteInfo } from './routes/meta.js';
+import { registerModelRoutes } from './routes/models.js';
+import { registerOpenAIRoutes } from './routes/openai.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+function requestId(raw: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = raw.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+function requestInfo(request: FastifyRequest, url: string): RequestInfo {
+  return { method: request.method, url, headers: request.headers, ip: request.ip };
+}
+
+function httpsOptions(deps: ServerDeps) {
+  const { tls_certfile: cert, tls_keyfile: key, tls_cafile: ca } = deps.server;
+  if (!cert || !key) return undefined;
+  return {
+    cert: readFileSync(cert),
+    key: readFileSync(key),
+    // A CA bundle turns on mutual TLS: clients must present a certificate it signed.
+    ...(ca ? { ca: readFileSync(ca), requestCert: true, rejectUnauthorized: true } : {}),
+  };
+}
+
+/**
+ * Authentication, then quota, run before the body is even read, for every route the router
+ * knows and for unknown paths too; only the configured public routes skip them. Whether a route
+ * is public is decided on the route the router actually matched, so spelling variants of a path
+ * (`//v1//health/`, `%68ealth`) cannot reach a handler without the check that handler requires.
+ */
+function installIdentityHooks(app: FastifyInstance, deps: ServerDeps): void {
+  const { auth, quota } = deps;
+  if (!auth && !quota) return;
+  app.addHook('onRequest', async (request) => {
+    const matched = request.routeOptions.url;
+    const isPublic = auth
+      ? matched !== undefined && auth.isPublic(requestInfo(request, matched))
+      : false;
+    if (auth && !isPublic)
+      request.principal = await auth.authenticate(requestInfo(request, request.url));
+    if (quota && !isPublic) await quota.consumeRequest(request.principal, request.ip);
+  });
+}
+
+function installRequestLog(app: FastifyInstance): void {
+  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    const status = reply.statusCode;
+    const line = {
+      method: request.method,
+      path: request.url.split('?', 1)[0],
+      status,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      principal: request.principal?.id,
+      ...(request.streamError ? { streamError: request.streamError } : {}),
+      ...(request.streamAborted ? { clientAborted: true } : {}),
+    };
+    if (status >= 500 || request.streamError) request.log.error(line, 'request');
+    else request.log.info(line, 'request');
+  });
+}
+
+/** Builds the stack server's HTTP app. Listening is the caller's job. */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const https = httpsOptions(deps);
+  const app = Fastify({
+    loggerInstance: deps.log,
+    // Our own onResponse hook writes the one line per request; fastify's two lines are off.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    genReqId: requestId,
+    bodyLimit: deps.server.max_body_bytes,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    ...(https ? { https } : {}),
+  }) as unknown as FastifyInstance;
+
+  const routes: RouteInfo[] = [];
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    for (const method of methods) if (method !== 'HEAD') routes.push({ route: r.url, method });
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const controller = new AbortController();
+    request.abortSignal = controller.signal;
+    request.streamAborted = false;
+    reply.raw.on('close', () => {
+      if (reply.raw.writableFinished) return;
+      request.streamAborted = true;
+      controller.abort();
+    });
+  });
+  if (deps.server.cors) installCors(app, deps.server.cors);
+  installIdentityHooks(app, deps);
+  installRequestLog(app);
+
+  // curl -d sends form encoding by default; every body we accept is JSON whatever it is labelled.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, body === '' ? undefined : JSON.parse(body as string));
+    } catch {
+      done(fromFrameworkError({ code: 'FST_ERR_CTP_INVALID_JSON_BODY' }) as Error, undefined);
+    }
+  });
+
+  app.setErrorHandler(async (thrown, request, reply) => {
+    const err = fromFrameworkError(thrown);
+    const response = toHttpError(err);
+    if (response.status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.debug({ code: response.body.error.code }, response.body.error.message);
+    return reply.status(response.status).headers(response.headers).send(response.body);
+  });
+  app.setNotFoundHandler(async (request) => {
+    throw new NotFoundError(`no route for ${request.method} ${request.url.split('?', 1)[0]}`);
+  });
+
+  registerMetaRoutes(app, deps, routes);
+  registerModelRoutes(app, deps);
+  registerLegacyInferenceRoutes(app, deps);
+  registerOpenAIRoutes(app, deps, '/v1');
+  registerOpenAIRoutes(app, deps, '/v1/openai/v1');
+  return app;
+}

@@ -1,0 +1,64 @@
+import type { FastifyRequest } from 'fastify';
+import {
+  InvalidRequestError,
+  ModelNotFoundError,
+  UpstreamUnavailableError,
+} from '../errors/errors.js';
+import type { ModelRecord, ModelType } from '../inference/registry.js';
+import type { CallContext, InferenceProvider, Usage } from '../inference/types.js';
+import type { Logger } from '../logging/logger.js';
+import type { ServerDeps } from './deps.js';
+
+export interface ResolvedModel {
+  record: ModelRecord;
+  provider: InferenceProvider;
+}
+
+/**
+ * Finds the model a caller named and checks they may use it. A model the policy hides answers
+ * exactly like a model that does not exist, so callers cannot probe for names.
+ */
+export function resolveModel(
+  deps: ServerDeps,
+  request: FastifyRequest,
+  name: string,
+  type: ModelType,
+): ResolvedModel {
+  const record = deps.registry.resolve(name);
+  const resource = { type: 'model' as const, id: record.identifier, owner: record.owner };
+  if (!deps.policy.isAllowed(request.principal, 'read', resource))
+    throw new ModelNotFoundError(name);
+
+  if (record.modelType !== type) {
+    const want = type === 'llm' ? 'a language model (llm)' : 'an embedding model';
+    throw new InvalidRequestError(
+      `Model '${name}' is ${record.modelType === 'llm' ? 'a language model' : 'an embedding model'}; this route needs ${want}`,
+      'model',
+    );
+  }
+  const provider = deps.providers.get(record.providerId);
+  if (!provider)
+    throw new UpstreamUnavailableError(`provider '${record.providerId}' is not available`);
+  return { record, provider };
+}
+
+export function callContext(request: FastifyRequest): CallContext {
+  // The app is built with a pino loggerInstance, so request loggers are pino children.
+  return { signal: request.abortSignal, log: request.log as Logger, requestId: request.id };
+}
+
+/** Refuses generation up front when the caller's token budget is already spent. */
+export async function checkTokenBudget(deps: ServerDeps, request: FastifyRequest): Promise<void> {
+  await deps.quota?.checkTokens(request.principal, request.ip);
+}
+
+/** Charges real usage to the caller's token budget; never fails the request. */
+export function chargeUsage(deps: ServerDeps, request: FastifyRequest): (u: Usage) => void {
+  return (u) => {
+    if (!deps.quota) return;
+    const tokens = u.promptTokens + u.completionTokens;
+    deps.quota.chargeTokens(request.principal, request.ip, tokens).catch((err: unknown) => {
+      request.log.warn({ err }, 'could not charge token usage');
+    });
+  };
+}

@@ -1,0 +1,84 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { createAccessPolicy, createAuthenticator } from '../auth/index.js';
+import type { Authenticator, QuotaLimiter } from '../auth/types.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { InferenceProvider } from '../inference/types.js';
+import type { ModelRegistry } from '../inference/registry.js';
+import { createLogger } from '../logging/logger.js';
+import type { Logger } from '../logging/logger.js';
+import { buildServer } from '../server/app.js';
+import { allowAll } from '../server/deps.js';
+import { API_VERSION, LLAMAGATE_VERSION } from '../version.js';
+import { buildRegistry, createProviders, startProviders } from './providers.js';
+
+export interface StackOptions {
+  port: number;
+  /** Defaults to `server.host`, else all interfaces. */
+  host?: string;
+  log?: Logger;
+  /** Where providers keep caches and generated files. */
+  dataDir?: string;
+}
+
+export interface RunningStack {
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  registry: ModelRegistry;
+  close(): Promise<void>;
+}
+
+/**
+ * Assembles and starts the stack server from a loaded run.yaml: providers, model registry,
+ * identity (authenticator, access policy, quotas) and the HTTP app. Start-up problems the user
+ * must fix throw ConfigError; an identity provider or Ollama that is not up yet is retried.
+ */
+export async function startStack(
+  loaded: LoadedConfig,
+  options: StackOptions,
+): Promise<RunningStack> {
+  const log = options.log ?? createLogger({ name: 'stack' });
+  const server = loaded.config.server;
+  const providers = createProviders(loaded, { log, dataDir: options.dataDir ?? '.llamagate' });
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse())
+      await close().catch((err: unknown) => log.warn({ err }, 'close failed'));
+  };
+  closers.push(...[...providers.values()].map((p: InferenceProvider) => () => p.close()));
+
+  try {
+    let auth: Authenticator | undefined;
+    if (server.auth) {
+      auth = createAuthenticator(server.auth, { log });
+      closers.push(() => (auth as Authenticator).close());
+    }
+    const policy = server.auth ? createAccessPolicy(server.auth.access_policy) : allowAll;
+    const quota: QuotaLimiter | undefined = undefined;
+
+    await Promise.all([startProviders(loaded, providers), auth?.start()]);
+    const registry = await buildRegistry(loaded, providers, log);
+    const app = buildServer({
+      log,
+      server,
+      registry,
+      providers,
+      policy,
+      versions: { api: API_VERSION, llamagate: LLAMAGATE_VERSION },
+      ...(auth ? { auth } : {}),
+      ...(quota ? { quota } : {}),
+    });
+    closers.push(() => app.close());
+
+    const host = options.host ?? server.host ?? '0.0.0.0';
+    await app.listen({ port: options.port, host });
+    const port = (app.server.address() as AddressInfo).port;
+    const scheme = server.tls_certfile && server.tls_keyfile ? 'https' : 'http';
+    const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+    return { url: `${scheme}://${shownHost}:${port}`, port, app, registry, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { UpstreamError } from '../errors/errors.js';
+import type { ChatEvent, FinishReason, ToolCall, Usage } from '../inference/types.js';
+import { UNFINISHED } from './collect.js';
+import type { CollectedGeneration } from './collect.js';
+
+function usageBody(u: Usage) {
+  return {
+    prompt_tokens: u.promptTokens,
+    completion_tokens: u.completionTokens,
+    total_tokens: u.promptTokens + u.completionTokens,
+  };
+}
+
+function toolCallsBody(calls: ToolCall[]) {
+  return calls.map((c) => ({
+    id: c.id,
+    type: 'function' as const,
+    function: { name: c.name, arguments: c.arguments },
+  }));
+}
+
+/** OpenAI reports tool calls as finish_reason `tool_calls` whatever the upstream called it. */
+function finishReason(reason: FinishReason, hadToolCalls: boolean): FinishReason {
+  return hadToolCalls && reason === 'stop' ? 'tool_calls' : reason;
+}
+
+export function chatCompletionBody(model: string, gen: CollectedGeneration) {
+  const hasCalls = gen.toolCalls.length > 0;
+  return {
+    id: `chatcmpl-${randomUUID()}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: hasCalls && gen.text === '' ? null : gen.text,
+          refusal: null,
+          ...(hasCalls ? { tool_calls: toolCallsBody(gen.toolCalls) } : {}),
+        },
+        finish_reason: finishReason(gen.finishReason, hasCalls),
+        logprobs: null,
+      },
+    ],
+    usage: usageBody(gen.usage),
+  };
+}
+
+export function textCompletionBody(model: string, gen: CollectedGeneration) {
+  return {
+    id: `cmpl-${randomUUID()}`,
+    object: 'text_completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, text: gen.text, finish_reason: gen.finishReason, logprobs: null }],
+    usage: usageBody(gen.usage),
+  };
+}
+
+export interface StreamOptions {
+  model: string;
+  includeUsage: boolean;
+  /** Called with the final usage so quotas can be charged. */
+  onUsage?: (usage: Usage) => void;
+}
+
+/**
+ * Chat events → OpenAI `chat.completion.chunk` payloads (JSON text, without SSE framing).
+ * `finish_reason` stays null until the final chunk; usage comes last when asked for.
+ */
+export async function* chatCompletionChunks(
+  events: AsyncIterable<ChatEvent>,
+  options: StreamOptions,
+): AsyncGenerator<string> {
+  const id = `chatcmpl-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const usageField = options.includeUsage ? { usage: null } : {};
+  const chunk = (delta: object, finish: FinishReason | null) =>
+    JSON.stringify({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: options.model,
+      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+      ...usageField,
+    });
+
+  yield chunk({ role: 'assistant', content: '' }, null);
+  let toolIndex = 0;
+  for await (const event of events) {
+    if (event.type === 'text') {
+      yield chunk({ content: event.text }, null);
+    } else if (event.type === 'tool_calls') {
+      const calls = toolCallsBody(event.calls).map((c) => ({ index: toolIndex++, ...c }));
+      yield chunk({ tool_calls: calls }, null);
+    } else {
+      options.onUsage?.(event.usage);
+      yield chunk({}, finishReason(event.finishReason, toolIndex > 0));
+      if (options.includeUsage) {
+        yield JSON.stringify({
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model: options.model,
+          choices: [],
+          usage: usageBody(event.usage),
+        });
+      }
+      return;
+    }
+  }
+  throw new UpstreamError(UNFINISHED);
+}
+
+export async function* textCompletionChunks(
+  events: AsyncIterable<ChatEvent>,
+  options: StreamOptions,
+): AsyncGenerator<string> {
+  const id = `cmpl-${randomUUID()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const chunk = (text: string, finish: FinishReason | null, usage?: Usage) =>
+    JSON.stringify({
+      id,
+      object: 'text_completion',
+      created,
+      model: options.model,
+      choices: [{ index: 0, text, finish_reason: finish, logprobs: null }],
+      ...(usage && options.includeUsage ? { usage: usageBody(usage) } : {}),
+    });
+
+  for await (const event of events) {
+    if (event.type === 'text') yield chunk(event.text, null);
+    else if (event.type === 'done') {
+      options.onUsage?.(event.usage);
+      yield chunk('', event.finishReason, event.usage);
+      return;
+    }
+  }
+  throw new UpstreamError(UNFINISHED);
+}
+
+export function embeddingsBody(
+  model: string,
+  vectors: number[][],
+  promptTokens: number,
+  encoding: 'float' | 'base64',
+) {
+  return {
+    object: 'list',
+    data: vectors.map((v, index) => ({
+      object: 'embedding',
+      index,
+      embedding:
+        encoding === 'float' ? v : Buffer.from(new Float32Array(v).buffer).toString('base64'),
+    })),
+    model,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+  };
+}
