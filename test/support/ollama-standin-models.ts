@@ -31,6 +31,13 @@ export function modelTag(m: StandinModel): Record<string, unknown> {
   };
 }
 
+/** One `/api/ps` entry: a tag plus residency fields. */
+export function runningModel(m: StandinModel): Record<string, unknown> {
+  const tag = modelTag(m);
+  const expires = new Date(Date.now() + 5 * 60_000).toISOString();
+  return { ...tag, expires_at: expires, size_vram: tag.size, context_length: 4096 };
+}
+
 /** The `/api/show` reply. */
 export function showModel(m: StandinModel): Record<string, unknown> {
   const tag = modelTag(m);

@@ -30,7 +30,7 @@ import {
   writeFrames,
 } from './standin-common.js';
 import type { RecordedRequest, StandinScript } from './standin-common.js';
-import { embedInputs, modelTag, showModel } from './ollama-standin-models.js';
+import { embedInputs, modelTag, runningModel, showModel } from './ollama-standin-models.js';
 import type { StandinModel } from './ollama-standin-models.js';
 
 export type { RecordedRequest, StandinScript } from './standin-common.js';
@@ -87,7 +87,7 @@ export async function startOllamaStandin(
       return sendJson(res, 200, { models: models.map(modelTag) });
     }
     if (method === 'GET' && path === '/api/ps') {
-      const running = models.filter((m) => loaded.has(m.name)).map(modelTag);
+      const running = models.filter((m) => loaded.has(m.name)).map(runningModel);
       return sendJson(res, 200, { models: running });
     }
     if (method === 'GET' && path === '/api/version') {
