@@ -36,7 +36,7 @@ export function tokenEndpointError(
   if (status === 401 || body.error === 'invalid_client' || body.error === 'unauthorized_client') {
     return new UpstreamError(
       `the identity provider rejected the client credentials for ${client} (${said}) — ` +
-        credentialsHint(body.description, ctx),
+        credentialsHint(body, ctx),
       502,
       { detail },
     );
@@ -89,21 +89,27 @@ export function tokenAnswerError(problem: string, ctx: TokenRequestContext): Gat
   );
 }
 
-function credentialsHint(description: string | undefined, ctx: TokenRequestContext): string {
-  const text = description?.toLowerCase() ?? '';
+function credentialsHint(body: OAuthErrorBody, ctx: TokenRequestContext): string {
+  const text = body.description?.toLowerCase() ?? '';
   if (text.includes('service account')) {
     return `enable "Service accounts roles" for client '${ctx.clientId}' in the identity provider`;
   }
   if (text.includes('could not find client') || text.includes('not found')) {
     return 'check KEYCLOAK_CLIENT_ID';
   }
+  // Recent Keycloak answers an unknown client with invalid_client and the same text as a bad
+  // secret, so both variables are suspects.
+  const which =
+    body.error === 'invalid_client'
+      ? 'KEYCLOAK_CLIENT_ID and KEYCLOAK_CLIENT_SECRET'
+      : 'KEYCLOAK_CLIENT_SECRET';
   if (ctx.clientSecretFrom === 'realm-file') {
     return (
-      'check KEYCLOAK_CLIENT_SECRET (it is unset, so the development secret of the shipped ' +
+      `check ${which} (the secret is unset, so the development secret of the shipped ` +
       'realm file was used)'
     );
   }
-  return 'check KEYCLOAK_CLIENT_SECRET';
+  return `check ${which}`;
 }
 
 function parseOAuthError(text: string): OAuthErrorBody {
