@@ -1,0 +1,71 @@
+import { basename } from 'node:path';
+import { request } from 'undici';
+import { resolveOllamaModel } from '../providers/llama-cpp/ollama-store.js';
+import { ensureTinyModel } from '../providers/llama-cpp/gguf/tiny-model.js';
+
+/** What `llamagate dev` serves inference with, and what to tell the user about it. */
+export type InferenceChoice =
+  | { kind: 'ollama'; url: string; models: string[] }
+  | {
+      kind: 'llama-cpp';
+      modelId: string;
+      config: { model_path?: string; ollama_model?: string };
+      notice?: string;
+    };
+
+export const TINY_MODEL_ID = 'tiny-random';
+
+export const TINY_NOTICE =
+  "No Ollama answered and no model file was found, so the embedded engine runs 'tiny-random': " +
+  'a generated test model that produces RANDOM TEXT. For real answers run `ollama pull llama3.2:3b` ' +
+  'with Ollama running, or set LLAMA_CPP_MODEL=/path/to/model.gguf, then restart.';
+
+/** Lists Ollama's local models, or returns undefined when nothing answers at `url`. */
+export async function probeOllama(url: string, timeoutMs = 1500): Promise<string[] | undefined> {
+  try {
+    const res = await request(new URL('/api/tags', url), {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      return undefined;
+    }
+    const body = (await res.body.json()) as { models?: Array<{ name?: string }> };
+    return (body.models ?? []).flatMap((m) => (m.name ? [m.name] : []));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ollama when it answers (as in the tutorial); otherwise the embedded engine with, in order, the
+ * user's GGUF file, the wanted model from a local Ollama store, or the generated tiny model.
+ */
+export async function chooseInference(
+  env: Record<string, string | undefined>,
+  dataDir: string,
+): Promise<InferenceChoice> {
+  const ollamaUrl = env.OLLAMA_URL || 'http://localhost:11434';
+  const models = await probeOllama(ollamaUrl);
+  if (models) return { kind: 'ollama', url: ollamaUrl, models };
+
+  const file = env.LLAMA_CPP_MODEL;
+  if (file)
+    return {
+      kind: 'llama-cpp',
+      modelId: basename(file).replace(/\.gguf$/i, ''),
+      config: { model_path: file },
+    };
+
+  const wanted = env.INFERENCE_MODEL || 'llama3.2:3b';
+  const fromStore = await resolveOllamaModel(wanted, env.OLLAMA_MODELS).catch(() => undefined);
+  if (fromStore) return { kind: 'llama-cpp', modelId: wanted, config: { ollama_model: wanted } };
+
+  const path = await ensureTinyModel(dataDir);
+  return {
+    kind: 'llama-cpp',
+    modelId: TINY_MODEL_ID,
+    config: { model_path: path },
+    notice: TINY_NOTICE,
+  };
+}
