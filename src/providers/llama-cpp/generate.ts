@@ -1,0 +1,149 @@
+/**
+ * One generation on one context sequence: streams text events as tokens decode and ends with
+ * exactly one `done`, or without it when the caller went away. The sequence and its queue slot
+ * are freed the moment generation stops, whatever stopped it.
+ */
+import {
+  LlamaChat,
+  LlamaCompletion,
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type LlamaContextSequence,
+  type LlamaGrammar,
+} from 'node-llama-cpp';
+import { UpstreamError } from '../../errors/errors.js';
+import type { ChatEvent, FinishReason } from '../../inference/types.js';
+import type { Logger } from '../../logging/logger.js';
+import { EventChannel } from './channel.js';
+import type { GenerationSampling } from './translate.js';
+
+export interface GenerationJob {
+  sequence: LlamaContextSequence;
+  sampling: GenerationSampling;
+  grammar: LlamaGrammar | undefined;
+  maxTokens: number;
+  promptTokens: number;
+  signal: AbortSignal;
+  log: Logger;
+  /** Gives the slot back to the queue; called once, after the sequence is disposed. */
+  release: () => void;
+}
+
+type Stop = 'eogToken' | 'stopGenerationTrigger' | 'customStopTrigger' | 'maxTokens' | string;
+
+const finishReasonOf = (stop: Stop): FinishReason => (stop === 'maxTokens' ? 'length' : 'stop');
+
+/**
+ * Runs `generate` with callbacks wired into an event channel and returns the channel. `generate`
+ * receives the abort signal, the text sink and the token counter.
+ */
+function runJob(
+  job: GenerationJob,
+  generate: (hooks: {
+    signal: AbortSignal;
+    onTextChunk: (text: string) => void;
+    onToken: (tokens: readonly unknown[]) => void;
+  }) => Promise<{ stopReason: Stop }>,
+  dispose: () => void,
+): AsyncIterable<ChatEvent> {
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  job.signal.addEventListener('abort', onAbort, { once: true });
+  const channel = new EventChannel<ChatEvent>(() => stop.abort());
+  let completionTokens = 0;
+
+  const finish = (): void => {
+    job.signal.removeEventListener('abort', onAbort);
+    try {
+      dispose();
+    } catch (err) {
+      job.log.warn({ err: (err as Error).message }, 'disposing a llama.cpp sequence failed');
+    }
+    job.release();
+  };
+
+  generate({
+    signal: stop.signal,
+    onTextChunk: (text) => {
+      if (text) channel.push({ type: 'text', text });
+    },
+    onToken: (tokens) => {
+      completionTokens += tokens.length;
+    },
+  })
+    .then(
+      ({ stopReason }) => {
+        if (stop.signal.aborted || stopReason === 'abort') {
+          job.log.info({ completionTokens }, 'generation stopped: the caller went away');
+          channel.end();
+          return;
+        }
+        channel.push({
+          type: 'done',
+          finishReason: finishReasonOf(stopReason),
+          usage: { promptTokens: job.promptTokens, completionTokens },
+        });
+        channel.end();
+      },
+      (err: unknown) => {
+        job.log.error({ err: (err as Error).message }, 'llama.cpp generation failed');
+        channel.fail(
+          new UpstreamError(
+            `the embedded model failed while generating: ${(err as Error).message}`,
+            502,
+            {
+              cause: err,
+            },
+          ),
+        );
+      },
+    )
+    .finally(finish);
+  return channel;
+}
+
+/** Starts a chat generation with the model's own chat template. */
+export function startChat(
+  job: GenerationJob,
+  chatWrapper: ChatWrapper,
+  history: ChatHistoryItem[],
+): AsyncIterable<ChatEvent> {
+  const chat = new LlamaChat({ contextSequence: job.sequence, chatWrapper });
+  return runJob(
+    job,
+    async (hooks) => {
+      const res = await chat.generateResponse(history, {
+        ...job.sampling,
+        ...(job.grammar ? { grammar: job.grammar } : {}),
+        maxTokens: job.maxTokens,
+        signal: hooks.signal,
+        stopOnAbortSignal: true,
+        onTextChunk: hooks.onTextChunk,
+        onToken: hooks.onToken,
+      });
+      return { stopReason: res.metadata.stopReason };
+    },
+    () => chat.dispose({ disposeSequence: true }),
+  );
+}
+
+/** Starts a raw prompt completion (no chat template). */
+export function startCompletion(job: GenerationJob, prompt: string): AsyncIterable<ChatEvent> {
+  const completion = new LlamaCompletion({ contextSequence: job.sequence });
+  return runJob(
+    job,
+    async (hooks) => {
+      const res = await completion.generateCompletionWithMeta(prompt, {
+        ...job.sampling,
+        ...(job.grammar ? { grammar: job.grammar } : {}),
+        maxTokens: job.maxTokens,
+        signal: hooks.signal,
+        stopOnAbortSignal: true,
+        onTextChunk: hooks.onTextChunk,
+        onToken: hooks.onToken,
+      });
+      return { stopReason: res.metadata.stopReason };
+    },
+    () => completion.dispose({ disposeSequence: true }),
+  );
+}

@@ -1,0 +1,17 @@
+import type { ProviderFactory } from '../../inference/types.js';
+import { llamaCppConfigSchema } from './config.js';
+import { LlamaCppProvider } from './provider.js';
+
+export { llamaCppConfigSchema } from './config.js';
+export type { LlamaCppConfig } from './config.js';
+export { LlamaCppProvider } from './provider.js';
+export { buildTinyModel, ensureTinyModel, writeTinyModel } from './gguf/tiny-model.js';
+export type { TinyModelOptions } from './gguf/tiny-model.js';
+export { resolveOllamaModel } from './ollama-store.js';
+
+/** `inline::llama-cpp`: a GGUF model run inside the gateway process by llama.cpp. */
+export const llamaCppProviderFactory: ProviderFactory<typeof llamaCppConfigSchema> = {
+  type: 'inline::llama-cpp',
+  configSchema: llamaCppConfigSchema,
+  create: (id, config, deps) => new LlamaCppProvider(id, config, deps),
+};
