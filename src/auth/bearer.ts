@@ -4,6 +4,14 @@ import type { RequestInfo } from './types.js';
 /** Node's default `http.maxHeaderSize`; larger headers never reach us unless the server raises it. */
 export const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
 
+/**
+ * No credentials at all: RFC 6750 §3.1 says the challenge then carries no error code. A subclass
+ * because AuthenticationError's constructor turns an explicit `undefined` into its default.
+ */
+export class MissingCredentialsError extends AuthenticationError {
+  override readonly bearerError = undefined;
+}
+
 /** RFC 6750 §2.1 `b64token`: the only characters a bearer credential may contain. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
@@ -18,7 +26,7 @@ export function extractBearerToken(
   maxTokenBytes: number,
 ): string {
   const raw = req.headers.authorization;
-  if (raw === undefined) throw new AuthenticationError(missingMessage, undefined);
+  if (raw === undefined) throw new MissingCredentialsError(missingMessage);
   if (Array.isArray(raw)) {
     throw new AuthenticationError('send exactly one Authorization header', 'invalid_request');
   }

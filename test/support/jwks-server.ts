@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { JWK } from 'jose';
 
@@ -27,7 +28,11 @@ export interface JwksServer {
 
 export const JWKS_PATH = '/realms/lls-auth/protocol/openid-connect/certs';
 
-export async function startJwksServer(initialKeys: JWK[] = []): Promise<JwksServer> {
+/** `tls` serves HTTPS with the given PEM key and certificate instead of plain HTTP. */
+export async function startJwksServer(
+  initialKeys: JWK[] = [],
+  tls?: { key: string; cert: string },
+): Promise<JwksServer> {
   let keys = initialKeys;
   let mode: JwksMode = 'ok';
   let slowMs = 10_000;
@@ -37,7 +42,7 @@ export async function startJwksServer(initialKeys: JWK[] = []): Promise<JwksServ
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     requests++;
     if (req.url !== JWKS_PATH) {
       res.writeHead(404).end();
@@ -66,14 +71,15 @@ export async function startJwksServer(initialKeys: JWK[] = []): Promise<JwksServ
       default:
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
     }
-  });
+  };
+  const server: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   return {
     uri: `${origin}${JWKS_PATH}`,
