@@ -9,6 +9,7 @@ import type {
 } from 'node-llama-cpp';
 import { InvalidRequestError } from '../../errors/errors.js';
 import type { ChatRequest, ResponseFormat, SamplingOptions } from '../../inference/types.js';
+import { toGrammarSchema } from './json-schema.js';
 
 /** Sampling defaults where the request says nothing; the same as llama.cpp's own server. */
 export const DEFAULT_TEMPERATURE = 0.8;
@@ -87,8 +88,9 @@ export async function toGrammar(
 ): Promise<LlamaGrammar | undefined> {
   if (!format) return undefined;
   if (format.type === 'json') return llama.getGrammarFor('json');
+  const schema = toGrammarSchema(format.schema);
   try {
-    return await llama.createGrammarForJsonSchema(format.schema as never);
+    return await llama.createGrammarForJsonSchema(schema as never);
   } catch (err) {
     throw new InvalidRequestError(
       `response_format json_schema cannot be enforced by inline::llama-cpp: ${(err as Error).message}. ` +
