@@ -11,7 +11,7 @@ import { KEYS_FILE, addSigningKey, loadOrCreateKeys, readKeys } from './keys.js'
 import type { KeyMaterial } from './keys.js';
 import { createMemoryAdapter } from './provider/adapter.js';
 import { ROUTES } from './provider/config.js';
-import { buildProvider, withBody } from './provider/glue.js';
+import { buildProvider, mountRelative, withBody } from './provider/glue.js';
 import type { MountedProvider } from './provider/glue.js';
 import { loadRealmFile } from './realm/load.js';
 import { createRequestHandler } from './server.js';
@@ -106,7 +106,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
     log,
     provider: () => mounted.provider,
     forward: (req: IncomingMessage, res: ServerResponse, form?: URLSearchParams) =>
-      mounted.handle(form ? withBody(req, form) : req, res),
+      mounted.handle(mountRelative(form ? withBody(req, form) : req, `/realms/${realm.name}`), res),
   };
   mounted = await buildProvider(draft, initial, adapter.factory);
   state = draft;

@@ -48,12 +48,7 @@ async function route(state: IdpState, req: IncomingMessage, res: ServerResponse,
     return handleLogin(state, rest.slice(LOGIN_PATH.length + 1), req, res);
   }
 
-  // Everything else (discovery, authorization, logout) belongs to oidc-provider, mounted at
-  // the realm URL: it sees the realm-relative path and recovers the mount from originalUrl.
-  const original = req.url ?? '/';
-  const mountLength = match[0].length - (match[2] ?? '').length;
-  (req as { originalUrl?: string }).originalUrl = original;
-  req.url = original.slice(mountLength) || '/';
+  // Everything else (discovery, authorization, logout) belongs to oidc-provider.
   return state.forward(req, res);
 }
 

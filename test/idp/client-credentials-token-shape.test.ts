@@ -145,9 +145,9 @@ describe('client_credentials tokens look like Keycloak service-account tokens', 
         decode(res.body.access_token).payload.iss,
         'http://idp.example.test:8080/realms/lls-auth',
       );
-      const discovery = await (
+      const discovery = (await (
         await fetch(`${other.realmUrl}/.well-known/openid-configuration`)
-      ).json();
+      ).json()) as any;
       assert.equal(discovery.issuer, 'http://idp.example.test:8080/realms/lls-auth');
     } finally {
       await other.stop();

@@ -14,7 +14,7 @@ describe('discovery, JWKS and realm URLs sit where Keycloak has them', () => {
   it('serves the discovery document under the realm with Keycloak endpoint paths', async () => {
     const res = await fetch(`${t.realmUrl}/.well-known/openid-configuration`);
     assert.equal(res.status, 200);
-    const doc = await res.json();
+    const doc = (await res.json()) as any;
     const base = t.realmUrl;
     assert.equal(doc.issuer, t.idp.issuer);
     assert.equal(doc.token_endpoint, `${base}/protocol/openid-connect/token`);
@@ -38,7 +38,7 @@ describe('discovery, JWKS and realm URLs sit where Keycloak has them', () => {
   it('publishes an RSA-OAEP enc key first and the RS256 signing key that signs tokens', async () => {
     const res = await fetch(t.idp.jwksUri);
     assert.equal(res.status, 200);
-    const { keys } = await res.json();
+    const { keys } = (await res.json()) as any;
     assert.equal(keys.length, 2);
     assert.equal(keys[0].use, 'enc');
     assert.equal(keys[0].alg, 'RSA-OAEP');
@@ -56,10 +56,10 @@ describe('discovery, JWKS and realm URLs sit where Keycloak has them', () => {
   it('serves the realm public info at the bare realm URL', async () => {
     const res = await fetch(t.realmUrl);
     assert.equal(res.status, 200);
-    const info = await res.json();
+    const info = (await res.json()) as any;
     assert.equal(info.realm, 'lls-auth');
     assert.equal(info['token-service'], `${t.idp.issuer}/protocol/openid-connect`);
-    const { keys } = await (await fetch(t.idp.jwksUri)).json();
+    const { keys } = (await (await fetch(t.idp.jwksUri)).json()) as any;
     const fromInfo = createPublicKey({
       key: Buffer.from(info.public_key, 'base64'),
       format: 'der',
@@ -71,7 +71,7 @@ describe('discovery, JWKS and realm URLs sit where Keycloak has them', () => {
   it('answers an unknown realm with Keycloak 404 body', async () => {
     const res = await fetch(`${t.idp.url}/realms/nope/.well-known/openid-configuration`);
     assert.equal(res.status, 404);
-    assert.deepEqual(await res.json(), { error: 'Realm does not exist' });
+    assert.deepEqual((await res.json()) as any, { error: 'Realm does not exist' });
     const token = await fetch(`${t.idp.url}/realms/master/protocol/openid-connect/token`, {
       method: 'POST',
     });
@@ -84,6 +84,6 @@ describe('discovery, JWKS and realm URLs sit where Keycloak has them', () => {
     assert.equal(res.headers.get('allow'), 'POST');
     const health = await fetch(`${t.idp.url}/health/ready`);
     assert.equal(health.status, 200);
-    assert.equal((await health.json()).status, 'UP');
+    assert.equal(((await health.json()) as any).status, 'UP');
   });
 });

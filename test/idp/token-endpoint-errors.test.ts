@@ -179,7 +179,7 @@ describe('token endpoint errors use Keycloak codes, statuses and descriptions', 
       body: '{}',
     });
     assert.equal(json.status, 400);
-    assert.equal((await json.json()).error, 'invalid_request');
+    assert.equal(((await json.json()) as any).error, 'invalid_request');
   });
 
   it('openid-client surfaces a wrong secret as a 401 with the Keycloak description', async () => {

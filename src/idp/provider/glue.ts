@@ -137,7 +137,22 @@ export function withBody(req: IncomingMessage, form: URLSearchParams): IncomingM
     'content-length': String(body.length),
   };
   (copy as { originalUrl?: string }).originalUrl = (req as { originalUrl?: string }).originalUrl;
+  // Without `complete`, destroying the finished copy would be taken as an aborted request and
+  // tear down the shared socket.
+  copy.complete = true;
   copy.push(body);
   copy.push(null);
   return copy;
+}
+
+/**
+ * oidc-provider is mounted at the realm URL: it must see the realm-relative path, and it
+ * recovers the mount point from `originalUrl` when it builds absolute URLs.
+ */
+export function mountRelative(req: IncomingMessage, mount: string): IncomingMessage {
+  const url = req.url ?? '/';
+  if (!url.startsWith(mount)) return req;
+  (req as { originalUrl?: string }).originalUrl = url;
+  req.url = url.slice(mount.length) || '/';
+  return req;
 }
