@@ -41,13 +41,15 @@ export interface RunningClientService {
 export async function startClientService(
   options: ClientServiceOptions = {},
 ): Promise<RunningClientService> {
-  const settings = resolveClientSettings(options.env ?? process.env, {
+  const env = options.env ?? process.env;
+  const settings = resolveClientSettings(env, {
     cwd: options.cwd,
     envFile: options.envFile,
     overrides: options.settings,
   });
   const log =
-    options.log ?? createLogger({ name: 'client', level: settings.debug ? 'debug' : undefined });
+    options.log ??
+    createLogger({ name: 'client', level: settings.debug ? 'debug' : env.LLAMAGATE_LOG_LEVEL });
   const dispatcher = new Agent({ connect: { timeout: 10_000 } });
   const tokens = new TokenProvider(settings, { dispatcher, log });
   const stack = new StackClient(settings, tokens, { dispatcher, log });
