@@ -52,53 +52,56 @@ function runJob(
   const channel = new EventChannel<ChatEvent>(() => stop.abort());
   let completionTokens = 0;
 
-  const finish = (): void => {
+  // The slot is handed on only once the sequence id is back in the context's pool: sequence
+  // disposal is asynchronous (it waits for the context lock while other sequences decode).
+  const finish = async (): Promise<void> => {
     job.signal.removeEventListener('abort', onAbort);
     try {
       dispose();
+      await job.sequence.dispose();
     } catch (err) {
       job.log.warn({ err: (err as Error).message }, 'disposing a llama.cpp sequence failed');
     }
     job.release();
   };
 
-  generate({
-    signal: stop.signal,
-    onTextChunk: (text) => {
-      if (text) channel.push({ type: 'text', text });
-    },
-    onToken: (tokens) => {
-      completionTokens += tokens.length;
-    },
-  })
-    .then(
-      ({ stopReason }) => {
-        if (stop.signal.aborted || stopReason === 'abort') {
-          job.log.info({ completionTokens }, 'generation stopped: the caller went away');
-          channel.end();
-          return;
-        }
-        channel.push({
-          type: 'done',
-          finishReason: finishReasonOf(stopReason),
-          usage: { promptTokens: job.promptTokens, completionTokens },
-        });
-        channel.end();
-      },
-      (err: unknown) => {
-        job.log.error({ err: (err as Error).message }, 'llama.cpp generation failed');
-        channel.fail(
-          new UpstreamError(
-            `the embedded model failed while generating: ${(err as Error).message}`,
-            502,
-            {
-              cause: err,
-            },
-          ),
-        );
-      },
-    )
-    .finally(finish);
+  const settle = async (): Promise<void> => {
+    let outcome: { stopReason: Stop } | { err: unknown };
+    try {
+      outcome = await generate({
+        signal: stop.signal,
+        onTextChunk: (text) => {
+          if (text) channel.push({ type: 'text', text });
+        },
+        onToken: (tokens) => {
+          completionTokens += tokens.length;
+        },
+      });
+    } catch (err) {
+      outcome = { err };
+    }
+    // `done` goes out after the slot is free, so a client that saw it may send the next request.
+    await finish();
+    if ('err' in outcome) {
+      const message = (outcome.err as Error)?.message ?? String(outcome.err);
+      job.log.error({ err: message }, 'llama.cpp generation failed');
+      const cause = outcome.err;
+      channel.fail(
+        new UpstreamError(`the embedded model failed while generating: ${message}`, 502, { cause }),
+      );
+    } else if (stop.signal.aborted || outcome.stopReason === 'abort') {
+      job.log.info({ completionTokens }, 'generation stopped: the caller went away');
+      channel.end();
+    } else {
+      channel.push({
+        type: 'done',
+        finishReason: finishReasonOf(outcome.stopReason),
+        usage: { promptTokens: job.promptTokens, completionTokens },
+      });
+      channel.end();
+    }
+  };
+  void settle();
   return channel;
 }
 
@@ -123,7 +126,7 @@ export function startChat(
       });
       return { stopReason: res.metadata.stopReason };
     },
-    () => chat.dispose({ disposeSequence: true }),
+    () => chat.dispose({ disposeSequence: false }),
   );
 }
 
@@ -144,6 +147,6 @@ export function startCompletion(job: GenerationJob, prompt: string): AsyncIterab
       });
       return { stopReason: res.metadata.stopReason };
     },
-    () => completion.dispose({ disposeSequence: true }),
+    () => completion.dispose({ disposeSequence: false }),
   );
 }
