@@ -136,14 +136,15 @@ function logWhenClosed(
       reqId: req.id,
       method: req.method,
       path: pathOf(req.url),
-      status: reply.statusCode,
+      // Hung up before any answer: nginx's 499 "client closed request", not fastify's default 200.
+      status: reply.raw.headersSent ? reply.statusCode : 499,
       durationMs: Math.round(performance.now() - started),
     };
     if (!reply.raw.writableFinished) line.aborted = true;
     if (error) line.error = error.expose ? error.message : 'internal server error';
     if (error?.detail !== undefined && error.status >= 500) line.detail = loggable(error.detail);
 
-    if (reply.statusCode >= 500) log.error(line, 'request failed');
+    if ((line.status as number) >= 500) log.error(line, 'request failed');
     else log.info(line, 'request completed');
   });
 }

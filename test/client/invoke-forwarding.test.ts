@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, TEST_SECRET, type Harness } from './harness.js';
 
 describe('POST /api/invoke forwards to the stack server (legacy endpoint)', () => {
   let h: Harness;
@@ -157,6 +157,14 @@ describe('POST /api/invoke forwards to the stack server (legacy endpoint)', () =
     } finally {
       h.stack.failure = undefined;
     }
+  });
+
+  it('never logs the client secret or an access token, even at debug level', async () => {
+    await (await h.invoke({ prompt: 'log check' })).text();
+    const logs = h.logs.raw();
+    assert.match(logs, /request completed/);
+    assert.ok(!logs.includes(TEST_SECRET));
+    for (const r of h.stack.requests) assert.ok(r.token && !logs.includes(r.token));
   });
 
   it('a 200 that is not JSON becomes 502', async () => {

@@ -68,6 +68,39 @@ describe('POST /api/invoke with stream: true relays SSE as it arrives', () => {
     }
   });
 
+  it('a caller hanging up before the answer cancels the upstream request and logs 499', async () => {
+    h.stack.delayMs = 2000;
+    try {
+      const abort = new AbortController();
+      const pending = h.invoke(
+        { prompt: 'never mind' },
+        {
+          signal: abort.signal,
+          headers: { 'content-type': 'application/json', 'x-request-id': 'gone-1' },
+        },
+      );
+      while (
+        !h.stack.requests.some(
+          (r) => r.body.messages && JSON.stringify(r.body).includes('never mind'),
+        )
+      ) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      abort.abort();
+      await assert.rejects(pending);
+      let line: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && !line; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        line = h.logs.lines().find((l) => l.reqId === 'gone-1' && 'status' in l);
+      }
+      assert.equal(line?.status, 499);
+      assert.equal(line?.aborted, true);
+      assert.equal(line?.level, 30);
+    } finally {
+      h.stack.delayMs = 0;
+    }
+  });
+
   it('errors before the stream starts are normal HTTP errors', async () => {
     h.stack.failure = { status: 404, body: '{"detail":"Model \'nope\' not found."}' };
     try {
