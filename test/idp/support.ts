@@ -1,8 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { DEFAULT_REALM_FILE, startIdp } from '../../src/idp/index.js';
+import { KEYS_FILE, loadOrCreateKeys } from '../../src/idp/keys.js';
 import type { IdpOptions, RunningIdp } from '../../src/idp/index.js';
 import { silentLogger } from '../../src/logging/logger.js';
 
@@ -24,17 +26,37 @@ export async function tempDir(): Promise<{ dir: string; cleanup(): Promise<void>
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+let template: Promise<string> | undefined;
+
+/**
+ * RSA key generation takes seconds on a busy machine, so each test process generates one key
+ * file and every IdP without an explicit data directory starts from a copy of it.
+ */
+function templateKeys(): Promise<string> {
+  template ??= (async () => {
+    const { dir } = await tempDir();
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    await loadOrCreateKeys(dir);
+    return join(dir, KEYS_FILE);
+  })();
+  return template;
+}
+
 /** Starts an IdP on 127.0.0.1:0 with its own data directory; `stop` closes it and cleans up. */
 export async function startTestIdp(options: IdpOptions = {}): Promise<TestIdp> {
-  const { dir, cleanup } = options.dataDir
-    ? { dir: options.dataDir, cleanup: async () => {} }
-    : await tempDir();
+  let dir: string;
+  let cleanup = async () => {};
+  if (options.dataDir) dir = options.dataDir;
+  else {
+    ({ dir, cleanup } = await tempDir());
+    await copyFile(await templateKeys(), join(dir, KEYS_FILE));
+  }
   const idp = await startIdp({
     host: '127.0.0.1',
     port: 0,
-    dataDir: dir,
     log: silentLogger(),
     ...options,
+    dataDir: dir,
   });
   return {
     idp,
