@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { InferenceProvider } from '../inference/types.js';
 import type { ModelRegistry } from '../inference/registry.js';
 import { createLogger } from '../logging/logger.js';
+import { createQuotaLimiter } from '../quota/index.js';
 import type { Logger } from '../logging/logger.js';
 import { buildServer } from '../server/app.js';
 import { allowAll } from '../server/deps.js';
@@ -55,7 +56,11 @@ export async function startStack(
       closers.push(() => (auth as Authenticator).close());
     }
     const policy = server.auth ? createAccessPolicy(server.auth.access_policy) : allowAll;
-    const quota: QuotaLimiter | undefined = undefined;
+    let quota: QuotaLimiter | undefined;
+    if (server.quota) {
+      quota = await createQuotaLimiter(server.quota, { log, authEnabled: auth !== undefined });
+      closers.push(() => (quota as QuotaLimiter).close());
+    }
 
     await Promise.all([startProviders(loaded, providers), auth?.start()]);
     const registry = await buildRegistry(loaded, providers, log);
