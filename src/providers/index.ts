@@ -1,11 +1,15 @@
 import type { ProviderFactory } from '../inference/types.js';
+import { llamaCppProviderFactory } from './llama-cpp/index.js';
 import { ollamaProviderFactory } from './ollama/index.js';
 
 /**
  * Every inference provider type llamagate knows, by `provider_type`. A new provider is a folder
  * under `src/providers/` exporting a ProviderFactory, plus one entry here.
  */
-const factories: ProviderFactory[] = [ollamaProviderFactory as ProviderFactory];
+const factories: ProviderFactory[] = [
+  ollamaProviderFactory as ProviderFactory,
+  llamaCppProviderFactory as ProviderFactory,
+];
 
 /** Adds a provider type at run time (tests, embedding applications). */
 export function registerProviderFactory(factory: ProviderFactory): void {
