@@ -26,7 +26,12 @@ export interface ClientAppDeps {
 const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** The fastify app of the client service, not yet listening. */
+/**
+ * The fastify app of the client service, not yet listening.
+ *
+ * TODO(client): no inbound authentication, as in the tutorial: whoever reaches the port acts as
+ * the service account. The default bind address is 127.0.0.1 for that reason.
+ */
 export function createClientApp(deps: ClientAppDeps): FastifyInstance {
   const app = Fastify({
     logger: false,

@@ -2,6 +2,7 @@ import { InvalidRequestError } from '../errors/errors.js';
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 
+// TODO(client): history content is text only; image parts and tool messages are not relayed yet.
 export interface ChatMessage {
   role: ChatRole;
   content: string;
