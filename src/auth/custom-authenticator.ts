@@ -35,9 +35,15 @@ export class CustomAuthenticator implements Authenticator {
 
   async authenticate(req: RequestInfo): Promise<Principal> {
     const apiKey = extractBearerToken(req, this.missingMessage, DEFAULT_MAX_TOKEN_BYTES);
-    const url = new URL(req.url, 'http://request.invalid');
+    // Split by hand: `new URL()` would read a target like `//host/x` as a host name.
+    const query = req.url.indexOf('?');
+    const path = query === -1 ? req.url : req.url.slice(0, query);
     const params: Record<string, string[]> = {};
-    for (const [name, value] of url.searchParams) (params[name] ??= []).push(value);
+    if (query !== -1) {
+      for (const [name, value] of new URLSearchParams(req.url.slice(query + 1))) {
+        (params[name] ??= []).push(value);
+      }
+    }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined || WITHHELD_HEADERS.has(name.toLowerCase())) continue;
@@ -49,7 +55,7 @@ export class CustomAuthenticator implements Authenticator {
       reply = await callService(this.endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ api_key: apiKey, request: { path: url.pathname, headers, params } }),
+        body: JSON.stringify({ api_key: apiKey, request: { path, headers, params } }),
         timeoutMs: CUSTOM_TIMEOUT_MS,
       });
     } catch (err) {
