@@ -17,6 +17,7 @@ const runtimes = new Map<string, SharedRuntime>();
 /** Recent llama.cpp warnings and errors: its load failures only say why in the log. */
 const recentNativeProblems: string[] = [];
 const NATIVE_PROBLEMS_KEPT = 8;
+let nativeProblemCount = 0;
 let nativeLog: Logger | undefined;
 
 function onNativeLog(level: LlamaLogLevel, message: string): void {
@@ -25,21 +26,27 @@ function onNativeLog(level: LlamaLogLevel, message: string): void {
   const problem = level === LlamaLogLevel.error || level === LlamaLogLevel.warn;
   if (problem) {
     recentNativeProblems.push(text);
+    nativeProblemCount++;
     if (recentNativeProblems.length > NATIVE_PROBLEMS_KEPT) recentNativeProblems.shift();
   }
   nativeLog?.[problem ? 'warn' : 'debug']({ llamaCpp: level }, text);
 }
 
-/** The llama.cpp problems logged since `mark`, joined for an error message. */
+/** The llama.cpp problems logged since `mark` (at most the last few), for an error message. */
 export function nativeProblemsSince(mark: number): string {
-  return recentNativeProblems.slice(Math.max(0, mark)).join('; ');
+  const count = Math.min(nativeProblemCount - mark, recentNativeProblems.length);
+  return count > 0 ? recentNativeProblems.slice(-count).join('; ') : '';
 }
 
 export function nativeProblemMark(): number {
-  return recentNativeProblems.length;
+  return nativeProblemCount;
 }
 
-/** Takes a reference on the shared runtime for `gpu`; `release` disposes it after the last user. */
+/**
+ * Takes a reference on the shared runtime for `gpu`. The runtime outlives its last user: a
+ * llama.cpp runtime created after another was disposed no longer routes native logs to its
+ * logger, and starting one costs seconds. `disposeRuntimes` ends them all (process shutdown).
+ */
 export async function acquireRuntime(
   gpu: GpuMode,
   log: Logger,
@@ -81,11 +88,18 @@ export async function acquireRuntime(
     release: async () => {
       if (released) return;
       released = true;
-      if (--current.users > 0) return;
-      runtimes.delete(key);
-      await llama.dispose();
+      current.users--;
     },
   };
+}
+
+/** Disposes every shared runtime that no provider uses any more. */
+export async function disposeRuntimes(): Promise<void> {
+  for (const [key, shared] of runtimes) {
+    if (shared.users > 0) continue;
+    runtimes.delete(key);
+    await (await shared.promise.catch(() => undefined))?.dispose();
+  }
 }
 
 /** Logs load progress at info, at most every 25 % and never twice within a second. */
@@ -124,6 +138,11 @@ export async function loadModel(
       ...(opts.signal ? { loadSignal: opts.signal } : {}),
     });
   } catch (err) {
+    // llama.cpp's log lines reach JavaScript slightly after the failure itself.
+    for (let waited = 0; waited < 300 && nativeProblemMark() === mark; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 10));
     const native = nativeProblemsSince(mark);
     throw new ConfigError(
       `Model file ${opts.path} (${opts.origin}) could not be loaded by llama.cpp: ` +

@@ -8,6 +8,7 @@ export { LlamaCppProvider } from './provider.js';
 export { buildTinyModel, ensureTinyModel, writeTinyModel } from './gguf/tiny-model.js';
 export type { TinyModelOptions } from './gguf/tiny-model.js';
 export { resolveOllamaModel } from './ollama-store.js';
+export { disposeRuntimes } from './engine.js';
 
 /** `inline::llama-cpp`: a GGUF model run inside the gateway process by llama.cpp. */
 export const llamaCppProviderFactory: ProviderFactory<typeof llamaCppConfigSchema> = {
