@@ -44,7 +44,7 @@ describe('JWKS key cache', () => {
 
   it('skips a leading enc key and verifies with the signing key', async () => {
     idp.setMode('ok');
-    idp.setKeys([await generateEncJwk(), oldKey.publicJwk]);
+    idp.setKeys([await generateEncJwk(undefined, oldKey), oldKey.publicJwk]);
     const auth = await fresh(new TestClock());
     assert.equal(auth['keys']!.size, 1);
     assert.ok(await auth.authenticate(bearer(await mintToken(oldKey))));

@@ -33,7 +33,7 @@ describe('JWT attack classes', () => {
   before(async () => {
     key = await generateTestKey('RS256');
     evil = await generateTestKey('RS256');
-    idp = await startJwksServer([await generateEncJwk(), key.publicJwk]);
+    idp = await startJwksServer([await generateEncJwk(undefined, key), key.publicJwk]);
     attacker = await startJwksServer([evil.publicJwk]);
     auth = await startedAuthenticator(jwtAuthConfig(idp.uri, { algorithms: ['RS256'] }));
   });

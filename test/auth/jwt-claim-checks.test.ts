@@ -22,7 +22,7 @@ describe('JWT claim checks', () => {
 
   before(async () => {
     key = await generateTestKey('RS256');
-    idp = await startJwksServer([await generateEncJwk(), key.publicJwk]);
+    idp = await startJwksServer([await generateEncJwk(undefined, key), key.publicJwk]);
     auth = await startedAuthenticator(jwtAuthConfig(idp.uri, { required_claims: ['jti'] }));
   });
   after(async () => {

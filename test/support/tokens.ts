@@ -28,10 +28,16 @@ export async function generateTestKey(
   return { kid, alg, privateKey, publicJwk };
 }
 
-/** Keycloak's RSA-OAEP encryption key, which its JWKS usually lists before the signing key. */
-export async function generateEncJwk(kid = `enc-${randomUUID()}`): Promise<JWK> {
-  const { publicKey } = await generateKeyPair('RSA-OAEP', { extractable: true });
-  return { ...(await exportJWK(publicKey)), kid, use: 'enc', alg: 'RSA-OAEP' };
+/**
+ * Keycloak's RSA-OAEP encryption key, which its JWKS usually lists before the signing key. Pass
+ * `from` to reuse existing RSA material (only the labels matter to a verifier, and RSA key
+ * generation is slow on a busy machine).
+ */
+export async function generateEncJwk(kid = `enc-${randomUUID()}`, from?: TestKey): Promise<JWK> {
+  const material = from
+    ? { kty: from.publicJwk.kty, n: from.publicJwk.n, e: from.publicJwk.e }
+    : await exportJWK((await generateKeyPair('RSA-OAEP', { extractable: true })).publicKey);
+  return { ...material, kid, use: 'enc', alg: 'RSA-OAEP' };
 }
 
 /** Claims of a Keycloak 26 client-credentials access token for `lls-client`. */
