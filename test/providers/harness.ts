@@ -9,6 +9,10 @@ import type {
 import { createLogger, silentLogger } from '../../src/logging/logger.js';
 import type { Logger } from '../../src/logging/logger.js';
 import { ollamaProviderFactory } from '../../src/providers/ollama/index.js';
+import {
+  openaiProviderFactory,
+  vllmProviderFactory,
+} from '../../src/providers/openai-compat/index.js';
 
 /** A call context with its own abort controller. */
 export function callContext(log: Logger = silentLogger()): CallContext & { abort(): void } {
@@ -34,8 +38,11 @@ export function textOf(events: ChatEvent[]): string {
 }
 
 /** A logger that keeps every line as parsed JSON, to assert on start-up messages. */
-export function capturingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
+export function capturingLogger(): {
+  log: Logger;
+  lines: { level: number; msg: string; [k: string]: unknown }[];
+} {
+  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const text of chunk.toString('utf8').split('\n')) if (text) lines.push(JSON.parse(text));
@@ -63,4 +70,18 @@ export function chatRequest(overrides: Partial<ChatRequest> = {}): ChatRequest {
     stream: true,
     ...overrides,
   };
+}
+
+/** Builds a `remote::openai` or `remote::vllm` provider through its factory. */
+export function openaiCompatProvider(
+  type: 'openai' | 'vllm',
+  config: Record<string, unknown>,
+  log: Logger = silentLogger(),
+): InferenceProvider {
+  if (type === 'openai') {
+    const parsed = openaiProviderFactory.configSchema.parse(config);
+    return openaiProviderFactory.create('openai', parsed, { log, dataDir: '/nonexistent' });
+  }
+  const parsed = vllmProviderFactory.configSchema.parse(config);
+  return vllmProviderFactory.create('vllm', parsed, { log, dataDir: '/nonexistent' });
 }

@@ -25,13 +25,9 @@ import {
   sendUpstream,
 } from '../shared/http.js';
 import type { UpstreamRequest } from '../shared/http.js';
-import {
-  BackgroundRetry,
-  closePool,
-  noEvents,
-  probeHealth,
-  replayEvents,
-} from '../shared/lifecycle.js';
+import { closePool, noEvents, probeHealth, replayEvents } from '../shared/lifecycle.js';
+import type { BackgroundRetry } from '../shared/lifecycle.js';
+import { startModelCheck } from '../shared/startup.js';
 import { splitLines } from '../shared/ndjson.js';
 import type { OllamaConfig } from './config.js';
 import { findTag, parseTags, tagsToModels } from './models.js';
@@ -81,39 +77,20 @@ export class OllamaProvider implements InferenceProvider {
 
   /** Checks configured models against `/api/tags`; an unreachable Ollama is retried in the background. */
   async start(models: readonly ProviderModel[]): Promise<void> {
-    const retry: BackgroundRetry = new BackgroundRetry((attempt): Promise<boolean> =>
-      this.checkStartupModels(models, attempt, retry),
-    );
-    this.startupRetry = retry;
-    await retry.run();
-  }
-
-  private async checkStartupModels(
-    models: readonly ProviderModel[],
-    attempt: number,
-    retry: BackgroundRetry,
-  ): Promise<boolean> {
-    let tags: OllamaTag[];
-    try {
-      tags = await this.fetchTags();
-    } catch (err) {
-      const retryIn = retry.nextDelayMs() / 1000;
-      this.log.warn(
-        { url: this.config.url, attempt, err: (err as Error).message },
-        `Ollama at ${this.config.url} is not reachable yet; retrying in ${retryIn} s. Start it with 'ollama serve' or fix url in run.yaml.`,
-      );
-      return false;
-    }
-    if (attempt > 0)
-      this.log.info({ url: this.config.url }, `Ollama at ${this.config.url} is reachable`);
-    for (const model of models) {
-      if (findTag(tags, model.providerModelId)) continue;
-      this.log.error(
-        { model: model.providerModelId, url: this.config.url },
-        `Model '${model.providerModelId}' is not available in Ollama at ${this.config.url}. Run 'ollama pull ${model.providerModelId}' on the Ollama host; requests for it fail until then.`,
-      );
-    }
-    return true;
+    this.startupRetry = await startModelCheck({
+      log: this.log,
+      label: this.label,
+      models,
+      list: async () => (await this.fetchTags()).map((t) => t.name),
+      has: (names, id) =>
+        findTag(
+          names.map((name) => ({ name })),
+          id,
+        ) !== undefined,
+      missingMessage: (id) =>
+        `Model '${id}' is not available in Ollama at ${this.config.url}. Run 'ollama pull ${id}' ` +
+        `on the Ollama host; requests for it fail until then.`,
+    });
   }
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatEvent>> {
