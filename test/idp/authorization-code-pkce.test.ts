@@ -131,6 +131,40 @@ describe('authorization code + PKCE, served by oidc-provider at Keycloak paths',
 
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
     assert.equal(decode(refreshed.access_token).payload.sub, payload.sub);
+
+    // A second authorization reuses the browser session: no login page, straight to a code.
+    const second = await browser.go(
+      oidc
+        .buildAuthorizationUrl(config, {
+          redirect_uri: REDIRECT,
+          scope: 'openid',
+          code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+        })
+        .toString(),
+    );
+    assert.ok((await followToCallback(browser, second, t.realmUrl)).searchParams.get('code'));
+
+    // RP-initiated logout at Keycloak's path ends the session.
+    const endUrl = oidc.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'http://localhost:8000/logged-out',
+    });
+    assert.equal(endUrl.pathname, '/realms/lls-auth/protocol/openid-connect/logout');
+    const confirm = await browser.go(endUrl.href);
+    assert.equal(confirm.status, 200);
+    const html = await confirm.text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
+    assert.ok(action && xsrf, html);
+    const out = await browser.go(new URL(action, endUrl).href, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
+    });
+    assert.equal(location(out, endUrl.href), 'http://localhost:8000/logged-out');
+    const afterLogout = await startLogin(browser, verifier, oidc.randomState());
+    assert.match(afterLogout, /login-actions/);
   });
 
   it('refuses a wrong PKCE verifier, a wrong client secret and a second use of the code', async () => {

@@ -53,7 +53,7 @@ describe('signing keys persist across restarts and rotate while running', () => 
   });
 
   it('rotateKeys() on the running IdP: new tokens get the new kid, old ones still verify', async () => {
-    const t = await startTestIdp({ dataDir: join(dir.dir, 'running') });
+    const t = await startTestIdp();
     try {
       const old = await clientCredentialsToken(t.idp);
       const oldKid = decode(old).header.kid;
@@ -77,7 +77,7 @@ describe('signing keys persist across restarts and rotate while running', () => 
   });
 
   it('picks up a rotation made by another process (llamagate idp rotate-keys) while running', async () => {
-    const t = await startTestIdp({ dataDir: join(dir.dir, 'external') });
+    const t = await startTestIdp();
     try {
       const old = await clientCredentialsToken(t.idp);
       const newKid = await rotateKeys(t.dataDir);

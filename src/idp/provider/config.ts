@@ -76,6 +76,9 @@ export function providerConfiguration(
     responseTypes: ['code'],
     features: {
       devInteractions: { enabled: false },
+      // Pushed authorization requests would authenticate clients oidc-provider's way, not
+      // Keycloak's; nothing in the product needs them.
+      pushedAuthorizationRequests: { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {

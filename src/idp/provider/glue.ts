@@ -107,18 +107,24 @@ async function remintCodeTokens(state: IdpState, ctx: KoaContextWithOIDC) {
  * the realm's wildcard entries are honoured here.
  */
 function allowKeycloakWildcards(provider: Provider): void {
-  const proto = provider.Client.prototype as {
-    redirectUriAllowed(value: string): boolean;
-    redirectUris?: string[];
+  type ClientProto = Record<
+    'redirectUriAllowed' | 'postLogoutRedirectUriAllowed',
+    (v: string) => boolean
+  >;
+  const proto = provider.Client.prototype as unknown as ClientProto;
+  const lists = {
+    redirectUriAllowed: 'redirectUris',
+    postLogoutRedirectUriAllowed: 'postLogoutRedirectUris',
   };
-  const exact = proto.redirectUriAllowed;
-  proto.redirectUriAllowed = function (this: typeof proto, value: string): boolean {
-    if (exact.call(this, value)) return true;
-    if (value.includes('#') || !URL.canParse(value)) return false;
-    return (this.redirectUris ?? []).some(
-      (p) => p.endsWith('*') && value.startsWith(p.slice(0, -1)),
-    );
-  };
+  for (const [method, list] of Object.entries(lists) as Array<[keyof ClientProto, string]>) {
+    const exact = proto[method];
+    proto[method] = function (this: Record<string, unknown>, value: string): boolean {
+      if (exact.call(this, value)) return true;
+      if (value.includes('#') || !URL.canParse(value)) return false;
+      const patterns = (this[list] as string[] | undefined) ?? [];
+      return patterns.some((p) => p.endsWith('*') && value.startsWith(p.slice(0, -1)));
+    };
+  }
 }
 
 /**
