@@ -212,6 +212,31 @@ describe('bad input gets a clear 4xx in the error envelope', () => {
     }
   });
 
+  it('an image that is not valid base64 → 400 before Ollama sees it', async () => {
+    const openaiImage = (url: string) => ({
+      model: 'llama3.2:3b',
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }],
+    });
+    const legacyImage = (image: unknown) => ({
+      model_id: 'llama3.2:3b',
+      messages: [{ role: 'user', content: [{ type: 'image', image }] }],
+    });
+    for (const [path, body] of [
+      ['/v1/chat/completions', openaiImage('hello')],
+      ['/v1/chat/completions', openaiImage('images/cat')],
+      ['/v1/chat/completions', openaiImage('data:image/png;base64,')],
+      ['/v1/chat/completions', openaiImage('data:image/png;base64,iVBORw0KGgo@@')],
+      ['/v1/chat/completions', openaiImage('data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA=A')],
+      ['/v1/inference/chat-completion', legacyImage({ data: 'abc' })],
+      ['/v1/inference/chat-completion', legacyImage({ url: { uri: 'data:image/jpeg;base64,ab' } })],
+    ] as const) {
+      const res = await post(path, body);
+      assert.match(assertError(res, 400, 'invalid_request'), /base64/, JSON.stringify(body));
+      assert.match(res.json.error.param, /^messages\[0\]\.content\[0\]\.image/);
+      assertNothingSent();
+    }
+  });
+
   it('an oversized body → 413', async () => {
     const big = 'x'.repeat(70_000);
     const res = await post('/v1/chat/completions', {
