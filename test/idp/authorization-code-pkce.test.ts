@@ -205,6 +205,15 @@ describe('authorization code + PKCE, served by oidc-provider at Keycloak paths',
     assert.equal(again.body.error, 'invalid_grant');
   });
 
+  it('requires PKCE for lls-client (its pkce.code.challenge.method attribute)', async () => {
+    const authUrl = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid' });
+    const res = await fetch(authUrl, { redirect: 'manual' });
+    const target = new URL(location(res, authUrl.href));
+    assert.equal(target.origin + target.pathname, REDIRECT);
+    assert.equal(target.searchParams.get('error'), 'invalid_request');
+    assert.match(target.searchParams.get('error_description') ?? '', /PKCE/);
+  });
+
   it('rejects a redirect URI the client did not register', async () => {
     const authUrl = oidc.buildAuthorizationUrl(config, {
       redirect_uri: 'http://evil.example.test/cb',

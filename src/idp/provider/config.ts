@@ -74,6 +74,12 @@ export function providerConfiguration(
       email: ['email', 'email_verified'],
     },
     responseTypes: ['code'],
+    pkce: {
+      // Public clients always; confidential ones when the realm file asks, as Keycloak does.
+      required: (_ctx, client) =>
+        client.clientAuthMethod === 'none' ||
+        realm.clients.get(client.clientId)?.pkceRequired === true,
+    },
     features: {
       devInteractions: { enabled: false },
       // Pushed authorization requests would authenticate clients oidc-provider's way, not

@@ -153,6 +153,7 @@ function toClient(exp: RealmExport, c: ClientExport, i: number, fail: Fail): Rea
     directAccessGrantsEnabled: c.directAccessGrantsEnabled,
     standardFlowEnabled: c.standardFlowEnabled,
     redirectUris: c.redirectUris,
+    pkceRequired: ['S256', 'plain'].includes(c.attributes['pkce.code.challenge.method'] ?? ''),
     accessTokenLifespan: lifespan,
     audiences,
   };

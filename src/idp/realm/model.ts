@@ -10,6 +10,8 @@ export interface RealmClient {
   directAccessGrantsEnabled: boolean;
   standardFlowEnabled: boolean;
   redirectUris: string[];
+  /** Client attribute `pkce.code.challenge.method` set: browser logins must use PKCE. */
+  pkceRequired: boolean;
   /** Seconds; the client attribute `access.token.lifespan`, else the realm's. */
   accessTokenLifespan: number;
   /** From `oidc-audience-mapper`s with `access.token.claim` on, in file order. */
