@@ -126,4 +126,18 @@ describe('RFC 7662 introspection', () => {
     assert.equal(idp.calls.length, calls + 2, 'expired cache entry must be re-introspected');
     await auth.close();
   });
+
+  it('re-introspects after at most a minute even without exp', async () => {
+    answer = () => active({ exp: undefined });
+    const auth = await authenticator();
+    const calls = idp.calls.length;
+    await auth.authenticate(bearer('no-exp-token'));
+    clock.advance(59);
+    await auth.authenticate(bearer('no-exp-token'));
+    assert.equal(idp.calls.length, calls + 1);
+    clock.advance(2);
+    await auth.authenticate(bearer('no-exp-token'));
+    assert.equal(idp.calls.length, calls + 2);
+    await auth.close();
+  });
 });

@@ -129,12 +129,29 @@ describe('JWT attack classes', () => {
     );
   });
 
-  it('never uses a key published with use: enc', async () => {
+  it('never uses a key published with use: enc or without verify in key_ops', async () => {
     const encPair = await withAlgorithm(evil, 'RS256', 'enc-key');
-    idp.setKeys([{ ...encPair.publicJwk, use: 'enc', alg: 'RSA-OAEP' }, key.publicJwk]);
+    // Labelled RS256 so that only `use` / `key_ops` can exclude it.
+    idp.setKeys([
+      { ...encPair.publicJwk, use: 'enc' },
+      { ...encPair.publicJwk, kid: 'ops-key', use: undefined, key_ops: ['encrypt'] },
+      key.publicJwk,
+    ]);
     await auth['keys']!.refresh();
-    const token = await mintToken(encPair);
-    await rejectsWith(auth.authenticate(bearer(token)), 401, /unknown signing key/);
+    assert.equal(auth['keys']!.size, 1);
+    await rejectsWith(
+      auth.authenticate(bearer(await mintToken(encPair))),
+      401,
+      /unknown signing key/,
+    );
+    const opsToken = await mintToken({ ...encPair, kid: 'ops-key' });
+    await rejectsWith(auth.authenticate(bearer(opsToken)), 401, /unknown signing key/);
+    idp.setKeys([{ ...encPair.publicJwk, use: 'sig' }, key.publicJwk]);
+    await auth['keys']!.refresh();
+    assert.ok(
+      await auth.authenticate(bearer(await mintToken(encPair))),
+      'same key as sig verifies',
+    );
   });
 
   it('refuses oversized tokens before verifying them', async () => {
