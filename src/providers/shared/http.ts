@@ -84,7 +84,9 @@ export async function* readChunks(
   let first = true;
   let waiting = true;
   const onTimeout = () => {
-    if (!waiting) return void timer.refresh();
+    // The caller holds a chunk: not the upstream's fault. The timer is re-armed when it pulls again
+    // (refresh() revives a fired timer), so an abandoned iteration leaves nothing ticking.
+    if (!waiting) return;
     body.destroy(
       first
         ? firstByteTimeoutError(label, timeouts.firstByteMs)
