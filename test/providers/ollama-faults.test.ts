@@ -222,3 +222,21 @@ describe('Ollama provider: client disconnects', () => {
     assert.equal(seen.at(-1)?.type, 'done');
   });
 });
+
+describe('Ollama provider: a URL that is not Ollama', () => {
+  it('a bare 404 page is a 502 about the URL, not a missing model', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => res.writeHead(404).end('404 page not found'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const provider = ollamaProvider({ url });
+    await assert.rejects(provider.chat(chatRequest(), callContext()), (err) => {
+      assert.ok(err instanceof UpstreamError);
+      assert.equal(err.status, 502);
+      assert.match(err.message, /no such endpoint.*points at Ollama/);
+      return true;
+    });
+    await provider.close();
+    server.close();
+  });
+});

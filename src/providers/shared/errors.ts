@@ -121,8 +121,17 @@ export function mapStatusError(
 ): GatewayError {
   const detail = { upstreamStatus: status, upstreamMessage };
   const quoted = upstreamMessage || `HTTP ${status}`;
-  if (status === 404 && model !== undefined) {
+  // Upstreams word a missing model with "model"; any other 404 means the URL is not that API.
+  if (status === 404 && model !== undefined && /model/i.test(upstreamMessage)) {
     return new ModelNotFoundError(model, label.missingModelHint(model), { detail });
+  }
+  if (status === 404) {
+    return new UpstreamError(
+      `${label.name} at ${label.url} has no such endpoint (HTTP 404: ${quoted}). Check that url ` +
+        `in this provider's config points at ${label.name}.`,
+      502,
+      { detail },
+    );
   }
   if (status === 400 || status === 422) {
     return new InvalidRequestError(`${label.name} rejected the request: ${quoted}`, undefined, {
