@@ -43,9 +43,9 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  await (
-    await load()
-  )(rest);
+  const code = await (await load())(rest);
+  // One-shot commands report failure through their exit code (TOKEN=$(llamagate token) || ...).
+  if (typeof code === 'number') process.exitCode = code;
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

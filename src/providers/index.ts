@@ -1,6 +1,7 @@
 import type { ProviderFactory } from '../inference/types.js';
 import { llamaCppProviderFactory } from './llama-cpp/index.js';
 import { ollamaProviderFactory } from './ollama/index.js';
+import { openaiProviderFactory, vllmProviderFactory } from './openai-compat/index.js';
 
 /**
  * Every inference provider type llamagate knows, by `provider_type`. A new provider is a folder
@@ -8,6 +9,8 @@ import { ollamaProviderFactory } from './ollama/index.js';
  */
 const factories: ProviderFactory[] = [
   ollamaProviderFactory as ProviderFactory,
+  openaiProviderFactory as ProviderFactory,
+  vllmProviderFactory as ProviderFactory,
   llamaCppProviderFactory as ProviderFactory,
 ];
 
