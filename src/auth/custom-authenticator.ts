@@ -16,6 +16,9 @@ export interface CustomAuthenticatorDeps {
 /**
  * `custom`: the bearer value is an API key that an external endpoint judges, seeing the request
  * path, headers and query. Its answer depends on the request, so it is never cached.
+ *
+ * TODO(auth): `claims_mapping` is not applied (attributes come from the endpoint as-is) and the
+ * call uses the system CA store, since the `custom` schema has no TLS options yet.
  */
 export class CustomAuthenticator implements Authenticator {
   private readonly missingMessage: string;

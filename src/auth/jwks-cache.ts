@@ -93,6 +93,7 @@ export class KeySetCache {
   private find(kid: string | undefined, alg: string): { key: CryptoKey; ref: string } | undefined {
     const usable = this.keys.filter((k) => k.keys.has(alg) && (kid === undefined || k.kid === kid));
     // Without a kid we only guess when the guess is unambiguous.
+    // TODO(auth): try each candidate for kid-less tokens when several keys fit (some mocks omit kid).
     if (usable.length !== 1 && (kid === undefined || usable.length === 0)) return undefined;
     const chosen = usable[0]!;
     return { key: chosen.keys.get(alg)!, ref: chosen.fingerprint };
