@@ -45,6 +45,8 @@ export interface OllamaStandinOptions {
   version?: string;
   /** Fixed port (e.g. to bring a "restarted" Ollama back where a client expects it); default any. */
   port?: number;
+  /** false: keep no request log (long benchmarks); default true. */
+  recordRequests?: boolean;
 }
 
 export interface OllamaStandin {
@@ -180,7 +182,7 @@ export async function startOllamaStandin(
     void writeFrames(res, frames, script, { drop });
   }
 
-  const server = await startRecordingServer(handle, options.port);
+  const server = await startRecordingServer(handle, options.port, options.recordRequests ?? true);
   return {
     url: server.url,
     requests: server.requests,

@@ -35,6 +35,8 @@ export interface OpenAIStandinOptions {
   reply?: string;
   /** false: `GET /v1/models` answers 404, like servers without a model listing. */
   listModels?: boolean;
+  /** false: keep no request log (long benchmarks); default true. */
+  recordRequests?: boolean;
 }
 
 export interface OpenAIStandin {
@@ -145,7 +147,7 @@ export async function startOpenAIStandin(
     answer(kind, res, body, model, script, defaultReply);
   }
 
-  const server = await startRecordingServer(handle);
+  const server = await startRecordingServer(handle, 0, options.recordRequests ?? true);
   return {
     url: `${server.url}/v1`,
     requests: server.requests,

@@ -174,6 +174,7 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, rec: RecordedR
 export async function startRecordingServer(
   handler: Handler,
   port = 0,
+  record = true,
 ): Promise<{ server: Server; url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
@@ -198,7 +199,7 @@ export async function startRecordingServer(
         raw,
         outcome,
       };
-      requests.push(rec);
+      if (record) requests.push(rec);
       handler(req, res, rec);
     });
   });

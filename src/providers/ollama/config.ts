@@ -13,6 +13,8 @@ export const ollamaConfigSchema = z
     url: httpUrlSchema.nullish(),
     base_url: httpUrlSchema.nullish(),
     keep_alive: z.union([z.string(), z.number()]).nullish(),
+    // TODO(ollama): accepted for run.yaml compatibility only; models are listed once at start-up,
+    // not re-listed every 300 s as Llama Stack does when this is true.
     refresh_models: z.boolean().default(false),
     ...upstreamTimeoutsShape,
   })

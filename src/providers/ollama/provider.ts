@@ -103,6 +103,12 @@ export class OllamaProvider implements InferenceProvider {
     return this.generate('/api/generate', 'generate', body, req.model, req.stream, ctx);
   }
 
+  /**
+   * A caller that disconnects before Ollama answers gets an empty stream (no `done`), not an
+   * error: nobody is left to read it. With `stream: false` Ollama sends nothing until the answer is
+   * complete, so first_byte_timeout bounds the whole generation of such requests.
+   * TODO(ollama): stream upstream for long non-streamed generations if that limit bites.
+   */
   private async generate(
     path: string,
     kind: OllamaKind,

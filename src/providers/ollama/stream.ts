@@ -42,6 +42,7 @@ class AnswerState {
         { detail: { upstreamError: line.error } },
       );
     }
+    // TODO(ollama): `thinking` deltas of reasoning models are dropped; ChatEvent has no slot for them.
     const text = this.kind === 'chat' ? line.message?.content : line.response;
     if (text) out.push({ type: 'text', text });
     const calls = this.kind === 'chat' ? line.message?.tool_calls : line.tool_calls;
