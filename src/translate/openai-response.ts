@@ -121,21 +121,23 @@ export async function* textCompletionChunks(
 ): AsyncGenerator<string> {
   const id = `cmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
-  const chunk = (text: string, finish: FinishReason | null, usage?: Usage) =>
+  const head = { id, object: 'text_completion', created, model: options.model };
+  const usageField = options.includeUsage ? { usage: null } : {};
+  const chunk = (text: string, finish: FinishReason | null) =>
     JSON.stringify({
-      id,
-      object: 'text_completion',
-      created,
-      model: options.model,
+      ...head,
       choices: [{ index: 0, text, finish_reason: finish, logprobs: null }],
-      ...(usage && options.includeUsage ? { usage: usageBody(usage) } : {}),
+      ...usageField,
     });
 
   for await (const event of events) {
     if (event.type === 'text') yield chunk(event.text, null);
     else if (event.type === 'done') {
       options.onUsage?.(event.usage);
-      yield chunk('', event.finishReason, event.usage);
+      yield chunk('', event.finishReason);
+      // As for chat: usage comes in one more chunk whose `choices` is empty.
+      if (options.includeUsage)
+        yield JSON.stringify({ ...head, choices: [], usage: usageBody(event.usage) });
       return;
     }
   }

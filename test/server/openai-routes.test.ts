@@ -157,7 +157,7 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
     });
   }
 
-  it('streams text completions ending with finish_reason, usage when asked, and [DONE]', async () => {
+  it('streams text completions with usage in a final choices:[] chunk when asked, then [DONE]', async () => {
     ollama.script({ reply: 'a fox ran.', tokenDelayMs: 1 });
     const res = await postJson(`${stack.url}/v1/completions`, {
       model: 'llama3.2:3b',
@@ -168,10 +168,31 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
     const data = sseData(res.text);
     assert.equal(data.at(-1), '[DONE]');
     const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    const usage = chunks.pop();
+    assert.deepEqual(usage.choices, []);
+    assert.ok(usage.usage.completion_tokens > 0);
+    assert.equal(
+      usage.usage.total_tokens,
+      usage.usage.prompt_tokens + usage.usage.completion_tokens,
+    );
+    assert.ok(chunks.every((c) => c.usage === null && c.object === 'text_completion'));
     assert.equal(chunks.map((c) => c.choices[0].text).join(''), 'a fox ran.');
     assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
-    assert.ok(chunks.at(-1).usage.completion_tokens > 0);
     assert.ok(chunks.slice(0, -1).every((c) => c.choices[0].finish_reason === null));
+  });
+
+  it('streams text completions without any usage field unless asked', async () => {
+    ollama.script({ reply: 'a fox ran.', tokenDelayMs: 1 });
+    const res = await postJson(`${stack.url}/v1/completions`, {
+      model: 'llama3.2:3b',
+      prompt: 'x',
+      stream: true,
+    });
+    const chunks = sseData(res.text)
+      .slice(0, -1)
+      .map((d) => JSON.parse(d));
+    assert.ok(chunks.every((c) => !('usage' in c) && c.choices.length === 1));
+    assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
   });
 
   for (const path of ['/v1/embeddings', '/v1/openai/v1/embeddings']) {
