@@ -36,6 +36,17 @@ async function providerBody(p: InferenceProvider) {
   };
 }
 
+/**
+ * Router syntax to Llama Stack's OpenAPI syntax, which clients show and match on:
+ * `/v1/providers/:provider_id` → `/v1/providers/{provider_id}`, and the catch-all of model ids
+ * (which contain slashes) `/v1/models/*` → `/v1/models/{model_id:path}`.
+ */
+function llamaStackPath(route: string): string {
+  return route
+    .replace(/:([A-Za-z_]+)/g, '{$1}')
+    .replace(/^\/v1\/models\/\*$/, '/v1/models/{model_id:path}');
+}
+
 export interface RouteInfo {
   route: string;
   method: string;
@@ -58,8 +69,8 @@ export function registerMetaRoutes(
     data: await Promise.all([...deps.providers.values()].map(providerBody)),
   }));
 
-  app.get('/v1/providers/:id', async (request) => {
-    const { id } = request.params as { id: string };
+  app.get('/v1/providers/:provider_id', async (request) => {
+    const { provider_id: id } = request.params as { provider_id: string };
     const provider = deps.providers.get(id);
     if (!provider) throw new NotFoundError(`Provider ${id} not found`);
     return providerBody(provider);
@@ -69,7 +80,7 @@ export function registerMetaRoutes(
     const types = [...new Set([...deps.providers.values()].map((p) => p.type))];
     return {
       data: routes.map((r) => ({
-        route: r.route,
+        route: llamaStackPath(r.route),
         method: r.method,
         provider_types: /\/(inference|chat|completions|embeddings|models)/.test(r.route)
           ? types
