@@ -61,6 +61,8 @@ export function createRequestHandler(getState: () => IdpState | undefined, log: 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const started = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0]!;
+    // Interaction ids in paths are login-session handles; the log does not need them.
+    const logPath = path.replace(/\/(login-actions|openid-connect\/auth)\/[^/]+/, '/$1/:uid');
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = {

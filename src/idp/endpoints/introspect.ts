@@ -15,7 +15,8 @@ export async function handleIntrospect(state: IdpState, req: IncomingMessage, re
   try {
     client = authenticateClient(state.realm, req, params);
   } catch (err) {
-    if (err instanceof OAuthError && err.status >= 500) throw err;
+    // Keycloak answers every client-authentication failure here with the same 401.
+    if (!(err instanceof OAuthError)) throw err;
     throw new OAuthError(401, 'invalid_request', 'Authentication failed.');
   }
   if (client.publicClient) throw new OAuthError(403, 'invalid_request', 'Client not allowed.');

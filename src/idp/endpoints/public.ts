@@ -6,7 +6,7 @@ import type { IdpState } from '../state.js';
 
 /** `GET /protocol/openid-connect/certs`: every published key, the `enc` key first. */
 export function handleCerts(state: IdpState, res: ServerResponse): void {
-  // Keys change only on rotation; a short max-age keeps verifiers from hammering the endpoint.
+  // Verifiers cache the set themselves; `no-cache` makes proxies revalidate so a rotation shows.
   sendJson(res, 200, publicJwks(state.signer.material), { 'cache-control': 'no-cache' });
 }
 

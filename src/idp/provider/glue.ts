@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { IncomingMessage } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
@@ -40,6 +41,13 @@ export async function buildProvider(
     providerConfiguration(state.realm, material, adapter),
   );
   allowKeycloakWildcards(provider);
+  // With listeners attached, Koa stops printing stack traces to stderr on its own.
+  provider.on('server_error', (_ctx: unknown, err: unknown) =>
+    state.log.error({ err }, 'oidc-provider failed'),
+  );
+  (provider as unknown as EventEmitter).on('error', (err: unknown) =>
+    state.log.error({ err }, 'oidc-provider request error'),
+  );
 
   provider.use(async (ctx, next) => {
     await next();
@@ -78,7 +86,6 @@ function amendDiscovery(doc: Record<string, unknown>): void {
   doc.userinfo_signing_alg_values_supported = undefined;
   // DPoP proofs are not checked by the hand-written token endpoint, so it is not offered.
   doc.dpop_signing_alg_values_supported = undefined;
-  doc.response_modes_supported = ['query', 'fragment', 'form_post'];
 }
 
 async function remintCodeTokens(state: IdpState, ctx: KoaContextWithOIDC) {

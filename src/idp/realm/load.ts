@@ -5,7 +5,7 @@ import { uuidV5 } from '../uuid.js';
 import type { Realm, RealmClient, RealmUser } from './model.js';
 import { buildRoleGraph } from './roles.js';
 import type { RoleGraph } from './roles.js';
-import { realmExportSchema } from './schema.js';
+import { realmExportSchema, userSchema } from './schema.js';
 import type { ClientExport, RealmExport, UserExport } from './schema.js';
 
 /** `clients[0].secret` style, as the file's author would search for it. */
@@ -90,17 +90,14 @@ export function parseRealm(json: unknown, file = '<realm>'): Realm {
   // Keycloak creates the service-account user itself when the file does not list one.
   for (const client of clients.values()) {
     if (!client.serviceAccountsEnabled || serviceAccounts.has(client.clientId)) continue;
-    const username = `service-account-${client.clientId}`.toLowerCase();
-    const user = toUser(
-      exp,
-      { username, serviceAccountClientId: client.clientId } as UserExport,
-      -1,
-      roles,
-      fail,
-      [`default-roles-${exp.realm}`],
-    );
+    const implied = userSchema.parse({
+      username: `service-account-${client.clientId}`,
+      serviceAccountClientId: client.clientId,
+      realmRoles: [`default-roles-${exp.realm}`],
+    });
+    const user = toUser(exp, implied, -1, roles, fail);
     serviceAccounts.set(client.clientId, user);
-    users.set(username, user);
+    users.set(user.username, user);
   }
 
   return {
@@ -165,43 +162,43 @@ function toUser(
   i: number,
   roles: RoleGraph,
   fail: Fail,
-  defaultRealmRoles: string[] = [],
 ): RealmUser {
-  const realmRoles = u.realmRoles ?? defaultRealmRoles;
-  const clientRoles = u.clientRoles ?? {};
-  (realmRoles.length ? realmRoles : defaultRealmRoles).forEach((role, j) => {
-    if (!roles.hasRealmRole(role))
+  u.realmRoles.forEach((role, j) => {
+    if (!roles.hasRealmRole(role)) {
       fail(
         ['users', i, 'realmRoles', j],
         `unknown realm role '${role}'; declare it under roles.realm`,
       );
+    }
   });
-  for (const [clientId, names] of Object.entries(clientRoles)) {
-    if (!roles.knowsClient(clientId))
+  for (const [clientId, names] of Object.entries(u.clientRoles)) {
+    if (!roles.knowsClient(clientId)) {
       fail(
         ['users', i, 'clientRoles', clientId],
         `no roles are declared for client '${clientId}' under roles.client`,
       );
+    }
     names.forEach((role, j) => {
-      if (!roles.hasClientRole(clientId, role))
+      if (!roles.hasClientRole(clientId, role)) {
         fail(
           ['users', i, 'clientRoles', clientId, j],
           `unknown role '${role}' of client '${clientId}'`,
         );
+      }
     });
   }
-  const effective = roles.expand(realmRoles.length ? realmRoles : defaultRealmRoles, clientRoles);
-  const password = (u.credentials ?? []).find((c) => c.type === 'password');
+  const effective = roles.expand(u.realmRoles, u.clientRoles);
+  const password = u.credentials.find((c) => c.type === 'password');
   return {
     id: u.id ?? uuidV5(`${exp.realm}/${u.username.toLowerCase()}`),
     username: u.username.toLowerCase(),
-    enabled: u.enabled ?? true,
+    enabled: u.enabled,
     email: u.email,
-    emailVerified: u.emailVerified ?? false,
+    emailVerified: u.emailVerified,
     firstName: u.firstName,
     lastName: u.lastName,
     password: password?.value,
-    setupPending: Boolean(password?.temporary) || (u.requiredActions ?? []).length > 0,
+    setupPending: Boolean(password?.temporary) || u.requiredActions.length > 0,
     realmRoles: effective.realmRoles,
     clientRoles: effective.clientRoles,
     serviceAccountClientId: u.serviceAccountClientId,

@@ -49,7 +49,7 @@ const credentialSchema = z.looseObject({
   temporary: z.boolean().default(false),
 });
 
-const userSchema = z.looseObject({
+export const userSchema = z.looseObject({
   id: z.string().min(1).optional(),
   username: z.string().min(1),
   enabled: z.boolean().default(true),

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../../src/logging/logger.js';
+import { ALICE, CLIENT_ID, CLIENT_SECRET, basic, postForm, startTestIdp } from './support.js';
+import type { TestIdp } from './support.js';
+
+describe('the IdP logs one line per request and never a credential', () => {
+  const lines: string[] = [];
+  let t: TestIdp;
+  before(async () => {
+    const log = createLogger({
+      level: 'info',
+      destination: { write: (s: string) => lines.push(s) },
+    });
+    t = await startTestIdp({ log });
+  });
+  after(() => t.stop());
+
+  it('records method, path, status and duration, without secrets, passwords or tokens', async () => {
+    lines.length = 0;
+    const cc = await postForm(
+      t.idp.tokenUrl,
+      { grant_type: 'client_credentials' },
+      basic(CLIENT_ID, CLIENT_SECRET),
+    );
+    const pw = await postForm(t.idp.tokenUrl, {
+      grant_type: 'password',
+      client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET,
+      username: ALICE.username,
+      password: ALICE.password,
+    });
+    await postForm(t.idp.tokenUrl, {
+      grant_type: 'password',
+      client_id: CLIENT_ID,
+      client_secret: 'guess',
+    });
+    await fetch(`${t.realmUrl}/protocol/openid-connect/userinfo`, {
+      headers: { authorization: `Bearer ${pw.body.access_token}` },
+    });
+
+    const requests = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+    assert.equal(requests.length, 4);
+    assert.deepEqual(
+      requests.map((r) => [r.method, r.path, r.status]),
+      [
+        ['POST', '/realms/lls-auth/protocol/openid-connect/token', 200],
+        ['POST', '/realms/lls-auth/protocol/openid-connect/token', 200],
+        ['POST', '/realms/lls-auth/protocol/openid-connect/token', 401],
+        ['GET', '/realms/lls-auth/protocol/openid-connect/userinfo', 200],
+      ],
+    );
+    for (const r of requests) assert.equal(typeof r.ms, 'number');
+
+    const all = lines.join('\n');
+    for (const secret of [
+      CLIENT_SECRET,
+      ALICE.password,
+      'guess',
+      cc.body.access_token,
+      pw.body.refresh_token,
+    ]) {
+      assert.ok(!all.includes(secret), `log leaked ${secret.slice(0, 12)}…`);
+    }
+    assert.ok(!all.includes(pw.body.access_token.split('.')[2]));
+  });
+});
