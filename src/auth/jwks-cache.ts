@@ -4,6 +4,7 @@ import { AuthenticationError, AuthServiceUnavailableError } from '../errors/erro
 import type { Logger } from '../logging/logger.js';
 import { callService, ServiceUnreachableError } from './http-client.js';
 import { importSigningKey } from './jwk-import.js';
+import { show } from './jwt-errors.js';
 import type { SigningKey } from './jwk-import.js';
 
 /** Most keys we load from one set; a real IdP publishes a handful. */
@@ -85,8 +86,9 @@ export class KeySetCache {
       throw new AuthenticationError(`token has no kid and no single key matches algorithm ${alg}`);
     }
     const hint = this.keys.some((k) => k.kid === kid) ? ` for algorithm ${alg}` : '';
+    // The kid is attacker-chosen and ends up in WWW-Authenticate: printable and short only.
     throw new AuthenticationError(
-      `unknown signing key (kid ${kid})${hint}: the issuer's keys rotated or the token comes from another issuer`,
+      `unknown signing key (kid ${show(kid)})${hint}: the issuer's keys rotated or the token comes from another issuer`,
     );
   }
 

@@ -44,7 +44,8 @@ export function toAuthError(err: unknown, alg: string, expected: ExpectedClaims)
     return new AuthenticationError('invalid signature');
   }
   if (err instanceof errors.JOSENotSupported) {
-    return new AuthenticationError(`unsupported token: ${err.message}`);
+    // jose quotes header values it does not support (e.g. `crit` names) from unsigned input.
+    return new AuthenticationError(`unsupported token: ${show(err.message)}`);
   }
   return new AuthenticationError('malformed token', 'invalid_token', { detail: err });
 }
