@@ -2,12 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_PUBLIC_ROUTES } from '../auth/config.js';
+import { createPublicRouteMatcher } from '../auth/public-routes.js';
 import type { RequestInfo } from '../auth/types.js';
 import { NotFoundError } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
 import { installCors } from './cors.js';
 import type { ServerDeps } from './deps.js';
 import { fromFrameworkError } from './errors.js';
+import { registerMetricsRoute } from './metrics.js';
+import type { ServerMetrics } from './metrics.js';
 import './request-context.js';
 import { registerLegacyInferenceRoutes } from './routes/legacy-inference.js';
 import { registerMetaRoutes } from './routes/meta.js';
@@ -23,7 +27,12 @@ function requestId(raw: { headers: Record<string, string | string[] | undefined>
 }
 
 function requestInfo(request: FastifyRequest, url: string): RequestInfo {
-  return { method: request.method, url, headers: request.headers, ip: request.ip };
+  // Node keeps only the first of repeated Authorization headers. Hand them all over so the
+  // authenticator refuses the ambiguity: a proxy in front of us may have judged the other one.
+  const all = request.raw.headersDistinct.authorization;
+  const headers =
+    all && all.length > 1 ? { ...request.headers, authorization: all } : request.headers;
+  return { method: request.method, url, headers, ip: request.ip };
 }
 
 function httpsOptions(deps: ServerDeps) {
@@ -46,19 +55,24 @@ function httpsOptions(deps: ServerDeps) {
 function installIdentityHooks(app: FastifyInstance, deps: ServerDeps): void {
   const { auth, quota } = deps;
   if (!auth && !quota) return;
+  // Without auth, health and version still stay out of the anonymous quota: a load balancer or
+  // liveness probe polling them would otherwise be refused (and the server restarted) once the
+  // limit of its address is spent.
+  const publicRoute = auth
+    ? (req: RequestInfo) => auth.isPublic(req)
+    : createPublicRouteMatcher(DEFAULT_PUBLIC_ROUTES);
   app.addHook('onRequest', async (request) => {
     const matched = request.routeOptions.url;
-    const isPublic = auth
-      ? matched !== undefined && auth.isPublic(requestInfo(request, matched))
-      : false;
+    const isPublic = matched !== undefined && publicRoute(requestInfo(request, matched));
     if (auth && !isPublic)
       request.principal = await auth.authenticate(requestInfo(request, request.url));
     if (quota && !isPublic) await quota.consumeRequest(request.principal, request.ip);
   });
 }
 
-function installRequestLog(app: FastifyInstance): void {
+function installRequestLog(app: FastifyInstance, metrics: ServerMetrics): void {
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    metrics.observeResponse(request, reply);
     const status = reply.statusCode;
     const line = {
       method: request.method,
@@ -108,7 +122,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   if (deps.server.cors) installCors(app, deps.server.cors);
   installIdentityHooks(app, deps);
-  installRequestLog(app);
+  installRequestLog(app, deps.metrics);
 
   // curl -d sends form encoding by default; every body we accept is JSON whatever it is labelled.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
@@ -131,6 +145,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   registerMetaRoutes(app, deps, routes);
+  registerMetricsRoute(app, deps.metrics);
   registerModelRoutes(app, deps);
   registerLegacyInferenceRoutes(app, deps);
   registerOpenAIRoutes(app, deps, '/v1');

@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/schema.js';
 import type { InferenceProvider } from '../inference/types.js';
 import type { ModelRegistry } from '../inference/registry.js';
 import type { Logger } from '../logging/logger.js';
+import type { ServerMetrics } from './metrics.js';
 
 /** Everything the HTTP layer needs, assembled once by `src/stack/`. */
 export interface ServerDeps {
@@ -14,6 +15,7 @@ export interface ServerDeps {
   auth?: Authenticator;
   policy: AccessPolicy;
   quota?: QuotaLimiter;
+  metrics: ServerMetrics;
   /** Llama Stack API version we answer as, and our own. */
   versions: { api: string; llamagate: string };
 }

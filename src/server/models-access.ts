@@ -53,8 +53,13 @@ export async function checkTokenBudget(deps: ServerDeps, request: FastifyRequest
 }
 
 /** Charges real usage to the caller's token budget; never fails the request. */
-export function chargeUsage(deps: ServerDeps, request: FastifyRequest): (u: Usage) => void {
+export function chargeUsage(
+  deps: ServerDeps,
+  request: FastifyRequest,
+  model: string,
+): (u: Usage) => void {
   return (u) => {
+    deps.metrics.countTokens(model, u);
     if (!deps.quota) return;
     const tokens = u.promptTokens + u.completionTokens;
     deps.quota.chargeTokens(request.principal, request.ip, tokens).catch((err: unknown) => {

@@ -10,6 +10,7 @@ import { createQuotaLimiter } from '../quota/index.js';
 import type { Logger } from '../logging/logger.js';
 import { buildServer } from '../server/app.js';
 import { allowAll } from '../server/deps.js';
+import { ServerMetrics } from '../server/metrics.js';
 import { API_VERSION, LLAMAGATE_VERSION } from '../version.js';
 import { buildRegistry, createProviders, startProviders } from './providers.js';
 
@@ -70,6 +71,7 @@ export async function startStack(
       registry,
       providers,
       policy,
+      metrics: new ServerMetrics(),
       versions: { api: API_VERSION, llamagate: LLAMAGATE_VERSION },
       ...(auth ? { auth } : {}),
       ...(quota ? { quota } : {}),

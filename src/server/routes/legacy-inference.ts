@@ -27,7 +27,7 @@ export function registerLegacyInferenceRoutes(app: FastifyInstance, deps: Server
     chat.model = record.providerResourceId;
 
     const events = await provider.chat(chat, callContext(request));
-    const onUsage = chargeUsage(deps, request);
+    const onUsage = chargeUsage(deps, request, record.identifier);
     if (!chat.stream) {
       const gen = await collect(events);
       onUsage(gen.usage);
@@ -43,7 +43,7 @@ export function registerLegacyInferenceRoutes(app: FastifyInstance, deps: Server
     completion.model = record.providerResourceId;
 
     const events = await provider.complete(completion, callContext(request));
-    const onUsage = chargeUsage(deps, request);
+    const onUsage = chargeUsage(deps, request, record.identifier);
     if (!completion.stream) {
       const gen = await collect(events);
       onUsage(gen.usage);
@@ -68,7 +68,11 @@ export function registerLegacyInferenceRoutes(app: FastifyInstance, deps: Server
       },
       callContext(request),
     );
-    chargeUsage(deps, request)({ promptTokens: result.promptTokens, completionTokens: 0 });
+    chargeUsage(
+      deps,
+      request,
+      record.identifier,
+    )({ promptTokens: result.promptTokens, completionTokens: 0 });
     return { embeddings: result.embeddings };
   });
 }

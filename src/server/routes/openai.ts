@@ -25,7 +25,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: ServerDeps, pre
     chat.model = record.providerResourceId;
 
     const events = await provider.chat(chat, callContext(request));
-    const onUsage = chargeUsage(deps, request);
+    const onUsage = chargeUsage(deps, request, record.identifier);
     if (!chat.stream) {
       const gen = await collect(events);
       onUsage(gen.usage);
@@ -43,7 +43,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: ServerDeps, pre
     completion.model = record.providerResourceId;
 
     const events = await provider.complete(completion, callContext(request));
-    const onUsage = chargeUsage(deps, request);
+    const onUsage = chargeUsage(deps, request, record.identifier);
     if (!completion.stream) {
       const gen = await collect(events);
       onUsage(gen.usage);
@@ -66,7 +66,11 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: ServerDeps, pre
       ...(body.dimensions ? { dimensions: body.dimensions } : {}),
     };
     const result = await provider.embed(embed, callContext(request));
-    chargeUsage(deps, request)({ promptTokens: result.promptTokens, completionTokens: 0 });
+    chargeUsage(
+      deps,
+      request,
+      record.identifier,
+    )({ promptTokens: result.promptTokens, completionTokens: 0 });
     return embeddingsBody(body.model, result.embeddings, result.promptTokens, body.encoding_format);
   });
 }

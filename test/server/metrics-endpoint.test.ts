@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startOllamaStandin } from '../support/ollama-standin.js';
+import type { OllamaStandin } from '../support/ollama-standin.js';
+import { ollamaRunYaml, postJson, startTestStack } from '../support/stack.js';
+import type { RunningStack } from '../../src/stack/index.js';
+
+let ollama: OllamaStandin;
+let stack: RunningStack;
+
+before(async () => {
+  ollama = await startOllamaStandin();
+  stack = await startTestStack(ollamaRunYaml(ollama.url));
+});
+after(async () => {
+  await stack.close();
+  await ollama.close();
+});
+
+test('metrics count requests by route template and tokens by model', async () => {
+  const chat = await postJson(`${stack.url}/v1/chat/completions`, {
+    model: 'llama3.2:3b',
+    messages: [{ role: 'user', content: 'hi' }],
+  });
+  assert.equal(chat.status, 200);
+  await fetch(`${stack.url}/v1/models/ollama/llama3.2:3b`);
+
+  const res = await fetch(`${stack.url}/metrics`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+  const text = await res.text();
+  assert.match(
+    text,
+    /llamagate_http_requests_total\{method="POST",route="\/v1\/chat\/completions",status="200"\} 1/,
+  );
+  // Paths with ids are labelled by their template, so label values stay bounded.
+  assert.match(text, /route="\/v1\/models\/\*"/);
+  assert.doesNotMatch(text, /route="\/v1\/models\/ollama/);
+  const completion =
+    /llamagate_tokens_total\{model="ollama\/llama3.2:3b",kind="completion"\} (\d+)/.exec(text);
+  assert.ok(completion && Number(completion[1]) === chat.json.usage.completion_tokens, text);
+});
