@@ -9,11 +9,20 @@ export type InferenceChoice =
   | {
       kind: 'llama-cpp';
       modelId: string;
-      config: { model_path?: string; ollama_model?: string };
+      config: { model_path?: string; ollama_model?: string; max_tokens?: number };
       notice?: string;
     };
 
 export const TINY_MODEL_ID = 'tiny-random';
+
+/**
+ * Reply length of the tiny model when a request sets none. Its variant never emits end-of-turn:
+ * the chatty variant often picks end-of-turn first under greedy decoding (the 0.2.x API's
+ * default), and an empty answer to the first curl would look like a broken install.
+ */
+export const TINY_MAX_TOKENS = 32;
+/** Untrained weights loop under greedy decoding; this seed loops over a dozen different words. */
+const TINY_SEED = 7;
 
 export const TINY_NOTICE =
   "No Ollama answered and no model file was found, so the embedded engine runs 'tiny-random': " +
@@ -61,11 +70,11 @@ export async function chooseInference(
   const fromStore = await resolveOllamaModel(wanted, env.OLLAMA_MODELS).catch(() => undefined);
   if (fromStore) return { kind: 'llama-cpp', modelId: wanted, config: { ollama_model: wanted } };
 
-  const path = await ensureTinyModel(dataDir);
+  const path = await ensureTinyModel(dataDir, { endOfTurn: 'never', seed: TINY_SEED });
   return {
     kind: 'llama-cpp',
     modelId: TINY_MODEL_ID,
-    config: { model_path: path },
+    config: { model_path: path, max_tokens: TINY_MAX_TOKENS },
     notice: TINY_NOTICE,
   };
 }

@@ -30,6 +30,8 @@ export const llamaCppConfigSchema = z
     max_parallel: positiveInt.max(64).default(DEFAULT_MAX_PARALLEL),
     max_queue: z.number().int().min(0).default(DEFAULT_MAX_QUEUE),
     embedding: z.boolean().nullish(),
+    /** Reply budget for requests that set no max_tokens (default: the rest of the context). */
+    max_tokens: positiveInt.nullish(),
   })
   .superRefine((c, ctx) => {
     if (!c.model_path === !c.ollama_model) {

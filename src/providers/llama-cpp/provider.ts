@@ -186,6 +186,7 @@ export class LlamaCppProvider implements InferenceProvider {
       gpu_layers: this.config.gpu_layers ?? null,
       max_parallel: this.config.max_parallel,
       max_queue: this.config.max_queue,
+      max_tokens: this.config.max_tokens ?? null,
       embedding: this.embedding,
     };
   }
@@ -276,7 +277,7 @@ export class LlamaCppProvider implements InferenceProvider {
         'messages',
       );
     }
-    return Math.min(maxTokens ?? room, room);
+    return Math.min(maxTokens ?? this.config.max_tokens ?? room, room);
   }
 
   private job(
