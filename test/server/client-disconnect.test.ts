@@ -85,6 +85,29 @@ describe('client disconnects', () => {
     }
   });
 
+  it('hanging up one stream leaves a concurrent stream on the same pool untouched', async () => {
+    const words = Array.from({ length: 8 }, (_, i) => `v${i}`).join(' ');
+    ollama.script({ reply: words, tokenDelayMs: 40 }, { reply: words, tokenDelayMs: 40 });
+    const index = ollama.requests.length;
+    const body = { ...OPENAI_CHAT, stream: true };
+    const [aborted, whole] = await Promise.all([
+      streamSse(`${stack.url}/v1/chat/completions`, body, (event) => event.data.includes('v2')),
+      streamSse(`${stack.url}/v1/chat/completions`, body),
+    ]);
+    assert.ok(aborted.events.length < whole.events.length);
+    assert.equal(whole.events.at(-1)?.data, '[DONE]');
+    const text = whole.events
+      .filter((e) => e.data !== '[DONE]')
+      .map((e) => JSON.parse(e.data).choices[0]?.delta.content ?? '')
+      .join('');
+    assert.equal(text, words);
+    const outcomes = await Promise.all([
+      ollama.requests[index]!.outcome,
+      ollama.requests[index + 1]!.outcome,
+    ]);
+    assert.deepEqual(outcomes.sort(), ['aborted', 'finished']);
+  });
+
   it('the server keeps serving normally after aborted streams', async () => {
     const res = await postJson(`${stack.url}/v1/chat/completions`, OPENAI_CHAT);
     assert.equal(res.status, 200, res.text);

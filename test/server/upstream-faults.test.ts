@@ -4,7 +4,7 @@ import type { RunningStack } from '../../src/stack/index.js';
 import { startOllamaStandin } from '../support/ollama-standin.js';
 import type { OllamaStandin, StandinScript } from '../support/ollama-standin.js';
 import { ollamaRunYaml, postJson, sseData, startTestStack } from '../support/stack.js';
-import { assertError, closedPortUrl } from './http.js';
+import { assertError, closedPortUrl, send } from './http.js';
 
 /** run.yaml for the stand-in with short upstream timeouts, so timeouts are testable. */
 function yamlWithTimeouts(url: string): string {
@@ -137,6 +137,17 @@ describe('Ollama not reachable', () => {
       assert.match(message, /not reachable \(connection refused\)/);
     });
   }
+
+  it('still lists the run.yaml models, and registering a model → 503', async () => {
+    const list = await send('GET', `${stack.url}/v1/models`);
+    assert.equal(list.status, 200, list.text);
+    assert.deepEqual(list.json.data.map((m: any) => m.identifier).sort(), [
+      'ollama/all-minilm:l6-v2',
+      'ollama/llama3.2:3b',
+    ]);
+    const res = await postJson(`${stack.url}/v1/models`, { model_id: 'qwen2.5:0.5b' });
+    assertError(res, 503, 'upstream_unavailable');
+  });
 });
 
 describe('upstream faults after the stream began', () => {
