@@ -11,7 +11,9 @@ import type { Logger } from '../logging/logger.js';
 
 type Handler = (state: IdpState, req: IncomingMessage, res: ServerResponse) => unknown;
 
-/** Hand-written endpoints by realm-relative path, with the methods each accepts. */
+/** Hand-written endpoints by realm-relative path, with the methods each accepts.
+ * TODO(idp): no `/revoke` (RFC 7009) endpoint yet; it is not advertised in discovery either.
+ */
 const OWN_ROUTES = new Map<string, { methods: string[]; handler: Handler }>([
   ['', { methods: ['GET'], handler: (s, _q, r) => handleRealmInfo(s, r) }],
   [ROUTES.token, { methods: ['POST'], handler: handleToken }],
@@ -19,6 +21,14 @@ const OWN_ROUTES = new Map<string, { methods: string[]; handler: Handler }>([
   [ROUTES.introspection, { methods: ['POST'], handler: handleIntrospect }],
   [ROUTES.userinfo, { methods: ['GET', 'POST'], handler: handleUserinfo }],
 ]);
+
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
 
 function methodNotAllowed(allowed: string[]): OAuthError {
   return new OAuthError(405, 'invalid_request', 'HTTP 405 Method Not Allowed', {
@@ -34,7 +44,7 @@ async function route(state: IdpState, req: IncomingMessage, res: ServerResponse,
   if (!match) {
     return sendJson(res, 404, { error: 'Unable to find matching target resource method' });
   }
-  if (decodeURIComponent(match[1]!) !== state.realm.name) {
+  if (safeDecode(match[1]!) !== state.realm.name) {
     return sendJson(res, 404, { error: 'Realm does not exist' });
   }
 

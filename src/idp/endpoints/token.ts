@@ -111,6 +111,8 @@ async function password(state: IdpState, client: RealmClient, params: URLSearchP
 async function refresh(state: IdpState, client: RealmClient, params: URLSearchParams) {
   const token = single(params, 'refresh_token');
   if (!token) throw new OAuthError(400, 'invalid_request', 'Missing parameter: refresh_token');
+  // TODO(idp): refresh tokens are stateless, so a logout does not revoke them; Keycloak would
+  // answer invalid_grant "Session not active". Needs a session store shared with oidc-provider.
   const claims = await state.signer.verifyHs512(token);
   if (!claims) throw new OAuthError(400, 'invalid_grant', 'Invalid refresh token');
   if (claims.azp !== client.clientId) {
