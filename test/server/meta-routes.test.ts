@@ -121,14 +121,19 @@ describe('health, version, providers and route inventory', () => {
       assert.ok(found, `${method} ${route} listed`);
     }
     assert.deepEqual(has('POST', '/v1/chat/completions')?.provider_types, ['remote::ollama']);
-    // Path parameters in Llama Stack's own syntax, not the router's.
-    assert.ok(has('GET', '/v1/models/{model_id:path}'), 'GET model by id');
-    assert.ok(has('DELETE', '/v1/models/{model_id:path}'), 'DELETE model by id');
-    assert.ok(has('GET', '/v1/providers/{provider_id}'), 'GET provider by id');
-    assert.ok(routes.every((r) => !/[*:]/.test(r.route.replace('{model_id:path}', ''))));
     assert.deepEqual(has('GET', '/v1/health')?.provider_types, []);
     assert.ok(routes.every((r) => r.method !== 'HEAD'));
     const keys = new Set(routes.map((r) => `${r.method} ${r.route}`));
     assert.equal(keys.size, routes.length, 'no duplicates');
+  });
+
+  it("GET /v1/inspect/routes shows path parameters in Llama Stack's syntax, not the router's", async () => {
+    const res = await send('GET', `${stack.url}/v1/inspect/routes`);
+    const routes = res.json.data as { route: string; method: string }[];
+    const listed = routes.map((r) => `${r.method} ${r.route}`);
+    assert.ok(listed.includes('GET /v1/models/{model_id:path}'), listed.join(', '));
+    assert.ok(listed.includes('DELETE /v1/models/{model_id:path}'));
+    assert.ok(listed.includes('GET /v1/providers/{provider_id}'));
+    assert.ok(routes.every((r) => !/[*:]/.test(r.route.replace('{model_id:path}', ''))));
   });
 });
