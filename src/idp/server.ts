@@ -11,7 +11,8 @@ import type { Logger } from '../logging/logger.js';
 
 type Handler = (state: IdpState, req: IncomingMessage, res: ServerResponse) => unknown;
 
-/** Hand-written endpoints by realm-relative path, with the methods each accepts.
+/**
+ * Hand-written endpoints by realm-relative path, with the methods each accepts.
  * TODO(idp): no `/revoke` (RFC 7009) endpoint yet; it is not advertised in discovery either.
  */
 const OWN_ROUTES = new Map<string, { methods: string[]; handler: Handler }>([
