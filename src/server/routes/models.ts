@@ -114,6 +114,15 @@ export function registerModelRoutes(app: FastifyInstance, deps: ServerDeps): voi
         `model '${identifier}' is already registered with provider ${existing.providerId}`,
       );
     }
+    // Registering over an existing identifier replaces that model, so it is an update judged
+    // against its owner, and the owner stays: otherwise anyone allowed to create could take
+    // over, re-point or hide a model another user registered or run.yaml configured.
+    const current = { type: 'model' as const, id: identifier, owner: existing?.owner };
+    if (existing && !deps.policy.isAllowed(request.principal, 'update', current)) {
+      throw new ConflictError(
+        `model '${identifier}' is already registered; register yours under another model_id`,
+      );
+    }
     if (body.model_type === 'embedding' && typeof body.metadata?.embedding_dimension !== 'number') {
       throw new InvalidRequestError(
         'embedding models need metadata.embedding_dimension (a number)',
@@ -130,8 +139,9 @@ export function registerModelRoutes(app: FastifyInstance, deps: ServerDeps): voi
       metadata: body.metadata ?? {},
       source: 'via_register_api',
       created: Math.floor(Date.now() / 1000),
-      ...(request.principal ? { owner: request.principal } : {}),
     };
+    const owner = existing ? existing.owner : request.principal;
+    if (owner) record.owner = owner;
     deps.registry.add(record);
     return modelBody(record);
   });
