@@ -127,6 +127,22 @@ describe('chat with the model chat template', () => {
     assert.ok(['red', 'green'].includes(value.colour as string));
   });
 
+  it('streams characters split across byte tokens as whole UTF-8 text', async () => {
+    // The tiny vocabulary has no token for these characters: they are emitted byte by byte,
+    // forced by the grammar, and must never surface as broken halves.
+    const phrase = 'llama 🦙 café — 日本';
+    const req = chatRequest('endless', {
+      sampling: { maxTokens: 80, temperature: 0 },
+      responseFormat: { type: 'json_schema', schema: { const: phrase } },
+    });
+    const events = await collect(await endless.chat(req, callContext()));
+    const texts = events.flatMap((e) => (e.type === 'text' ? [e.text] : []));
+    assert.ok(texts.length > 3, 'streamed in several chunks');
+    for (const t of texts)
+      assert.ok(!t.includes('\uFFFD'), `no replacement char in ${JSON.stringify(t)}`);
+    assert.equal(JSON.parse(texts.join('')), phrase);
+  });
+
   it('starts JSON mode output with an object', async () => {
     const req = chatRequest('endless', {
       sampling: { maxTokens: 6, temperature: 0.7, seed: 2 },

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors/errors.js';
@@ -191,13 +191,21 @@ describe('bad model files fail start-up with a ConfigError naming the file', () 
       status: 503,
     });
   });
+});
 
-  it('a generated model round-trips byte for byte per seed', async () => {
-    const path = join(dir, 'seeded.gguf');
-    const { writeTinyModel } = await import('../../src/providers/llama-cpp/index.js');
-    await writeTinyModel(path, { seed: 11 });
-    assert.ok((await readFile(path)).equals(model));
-    assert.ok(!buildTinyModel({ seed: 12 }).equals(model));
+describe('provider life cycle', () => {
+  it('reports loading while it starts, then OK, then shut down after close', async () => {
+    const path = join(dir, 'lifecycle.gguf');
+    await writeFile(path, model);
+    const provider = llamaCppProvider({ model_path: path });
+    const starting = provider.start([]);
+    const during = await provider.health();
+    assert.deepEqual(during, { status: 'Error', message: 'model is still loading' });
+    await starting;
+    assert.deepEqual(await provider.health(), { status: 'OK' });
+    await provider.close();
+    assert.equal((await provider.health()).status, 'Error');
+    await assert.rejects(provider.chat(chatRequest('lifecycle'), callContext()), { status: 503 });
   });
 });
 

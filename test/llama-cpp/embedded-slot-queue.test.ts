@@ -144,6 +144,29 @@ describe('slot queue', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('fails queued requests with 503 and stops running ones when the provider closes', async () => {
+    const { dir, cleanup: done } = await tempDir();
+    try {
+      const path = join(dir, 'endless.gguf');
+      await writeTinyModel(path, { seed: 10, endOfTurn: 'never' });
+      const closing = await startedProvider({ model_path: path, max_parallel: 1 });
+      const running = await firstEvent(await closing.chat(holdRequest(), callContext()));
+      // Settled into a value at once: the rejection lands while close() is still awaited.
+      const queued = closing.chat(shortRequest(), callContext()).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      await closing.close();
+      assert.match(String((await queued) as Error), /shut/);
+      assert.equal(((await queued) as { status?: number }).status, 503);
+      await assert.rejects(drain(running), { status: 502 });
+    } finally {
+      await done();
+    }
+  });
+});
+
 describe('SlotQueue unit behaviour', () => {
   it('hands a released slot to the oldest waiter, not to a newcomer', async () => {
     const q = new SlotQueue(1, 5);

@@ -243,6 +243,8 @@ export class LlamaCppProvider implements InferenceProvider {
     if (this.queue.activeCount >= this.queue.maxActive) {
       ctx.log.debug({ queued: this.queue.queuedCount }, 'waiting for a free llama.cpp sequence');
     }
+    if (this.state.kind !== 'ready')
+      throw new UpstreamUnavailableError('the embedded model is shut down');
     let release: () => void;
     try {
       release = await this.queue.acquire(ctx.signal);
