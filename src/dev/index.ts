@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConfigError } from '../errors/errors.js';
 import { startClientService } from '../client/index.js';
 import type { RunningClientService } from '../client/index.js';
@@ -53,11 +53,14 @@ function useEmbeddedEngine(
   const metadata = choice.notice
     ? { description: 'generates random text; see the start-up notice' }
     : {};
+  // The name the provider lists its model under (ollama_model, else the file name), so that
+  // /v1/models shows the one model by the name the banner prints rather than twice.
+  const served = choice.config.ollama_model ?? basename(choice.config.model_path ?? '', '.gguf');
   loaded.config.models = [
     {
       model_id: choice.modelId,
       provider_id: 'llama-cpp',
-      provider_model_id: choice.modelId,
+      provider_model_id: served,
       model_type: 'llm',
       metadata,
     },
@@ -71,7 +74,6 @@ function useEmbeddedEngine(
  */
 export async function startDev(options: DevOptions): Promise<RunningDev> {
   const { host, env, log } = options;
-  const issuerBase = `http://localhost:${options.idpPort}`;
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const c of closers.reverse())
@@ -82,11 +84,12 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     const idp = await startIdp({
       host,
       port: options.idpPort,
-      issuerBaseUrl: issuerBase,
       dataDir: join(options.dataDir, 'idp'),
       log: log.child({ component: 'idp' }),
     });
     closers.push(() => idp.close());
+    // The IdP names itself http://localhost:<bound port>, also when it was asked for port 0.
+    const issuerBase = idp.issuer.slice(0, -`/realms/${idp.realm}`.length);
 
     const inference = await chooseInference(env, options.dataDir);
     const realmEnv = {
@@ -94,7 +97,10 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       KEYCLOAK_JWKS_URI: idp.jwksUri.replace(idp.url, issuerBase),
       ...(inference.kind === 'ollama' ? { OLLAMA_URL: inference.url } : {}),
     };
-    const loaded = await loadRunConfig(options.config, { env: { ...realmEnv, ...env } });
+    // The stack port is dev's to choose (0 included), so run.yaml's own server.port, which the
+    // schema checks, is left at its default rather than fed LLAMA_STACK_PORT.
+    const { LLAMA_STACK_PORT: _portFromFlags, ...configEnv } = env;
+    const loaded = await loadRunConfig(options.config, { env: { ...configEnv, ...realmEnv } });
     if (inference.kind === 'llama-cpp') useEmbeddedEngine(loaded, inference);
 
     const stack = await startStack(loaded, {
@@ -107,14 +113,18 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
 
     const modelId =
       inference.kind === 'ollama' ? env.INFERENCE_MODEL || 'llama3.2:3b' : inference.modelId;
+    // The wiring beats the environment and ./.env: a tutorial .env naming other ports (or a
+    // model the embedded engine does not have) must not point the client elsewhere.
     const client = await startClientService({
-      env: {
-        KEYCLOAK_BASE_URL: issuerBase,
-        LLS_BASE_URL: `http://localhost:${stack.port}`,
-        LLS_MODEL: modelId,
-        ...env,
+      env: { LLS_MODEL: modelId, ...env },
+      settings: {
+        host,
+        port: options.clientPort,
+        keycloakBaseUrl: issuerBase,
+        tokenUrl: idp.tokenUrl,
+        llsBaseUrl: `http://localhost:${stack.port}`,
+        ...(inference.kind === 'llama-cpp' ? { model: modelId } : {}),
       },
-      settings: { host, port: options.clientPort },
       log: log.child({ component: 'client' }),
     });
     closers.push(() => client.close());
