@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { loadRunConfig, parseEnvPairs, resolvePort } from '../../config/load.js';
 import { ConfigError } from '../../errors/errors.js';
 import { createLogger } from '../../logging/logger.js';
-import { startStack } from '../../stack/index.js';
 import { onShutdown } from './signals.js';
 
 const HELP = `llamagate stack run --config <run.yaml> [--port N] [--host H] [--env KEY=VALUE ...]
@@ -42,6 +41,8 @@ export async function runStackCommand(argv: string[]): Promise<void> {
   const loaded = await loadRunConfig(values.config, { cliEnv });
   const port = resolvePort(cliPort, { ...process.env, ...cliEnv }, loaded.config);
 
+  // Imported only once the config is known to be good, so config errors print at once.
+  const { startStack } = await import('../../stack/index.js');
   const log = createLogger({ name: 'stack' });
   const stack = await startStack(loaded, {
     port,

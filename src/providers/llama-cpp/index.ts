@@ -1,10 +1,9 @@
 import type { ProviderFactory } from '../../inference/types.js';
 import { llamaCppConfigSchema } from './config.js';
-import { LlamaCppProvider } from './provider.js';
+import { LazyLlamaCppProvider } from './lazy.js';
 
 export { llamaCppConfigSchema } from './config.js';
 export type { LlamaCppConfig } from './config.js';
-export { LlamaCppProvider } from './provider.js';
 export { buildTinyModel, ensureTinyModel, writeTinyModel } from './gguf/tiny-model.js';
 export type { TinyModelOptions } from './gguf/tiny-model.js';
 export { resolveOllamaModel } from './ollama-store.js';
@@ -14,5 +13,5 @@ export { disposeRuntimes } from './engine.js';
 export const llamaCppProviderFactory: ProviderFactory<typeof llamaCppConfigSchema> = {
   type: 'inline::llama-cpp',
   configSchema: llamaCppConfigSchema,
-  create: (id, config, deps) => new LlamaCppProvider(id, config, deps),
+  create: (id, config, deps) => new LazyLlamaCppProvider(id, config, deps),
 };
