@@ -7,11 +7,13 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
 import { startOllamaStandin } from '../support/ollama-standin.js';
 import type { OllamaStandin } from '../support/ollama-standin.js';
 import { runCli, scrubbedEnv, stopAll } from '../support/processes.js';
 import { invoke, scratchDir, startTrio } from './servers.js';
-import type { ServerProcess } from './servers.js';
+import type { IdpProcess, ServerProcess } from './servers.js';
 
 const REPLY = 'I am a llama, served through the gateway.';
 const HAS_CURL = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -20,6 +22,7 @@ const sh = promisify(execFile);
 describe('the tutorial flow across three processes', { timeout: 120_000 }, () => {
   let scratch: Awaited<ReturnType<typeof scratchDir>>;
   let ollama: OllamaStandin;
+  let idp: IdpProcess;
   let stack: ServerProcess;
   let client: ServerProcess;
   let env: Record<string, string>;
@@ -27,7 +30,7 @@ describe('the tutorial flow across three processes', { timeout: 120_000 }, () =>
   before(async () => {
     scratch = await scratchDir();
     ollama = await startOllamaStandin({ reply: REPLY });
-    ({ stack, client, env } = await startTrio({ cwd: scratch.dir, ollamaUrl: ollama.url }));
+    ({ idp, stack, client, env } = await startTrio({ cwd: scratch.dir, ollamaUrl: ollama.url }));
   });
 
   after(async () => {
@@ -75,12 +78,6 @@ describe('the tutorial flow across three processes', { timeout: 120_000 }, () =>
     assert.equal(progress.map((e) => e.delta.text).join(''), 'one two three four');
   });
 
-  it('the gateway never forwards the caller token to Ollama', () => {
-    const chats = ollama.requests.filter((r) => r.path === '/api/chat');
-    assert.ok(chats.length >= 2);
-    for (const r of ollama.requests) assert.equal(r.headers.authorization, undefined, r.path);
-  });
-
   it('the stack server refuses a request without a token: 401 with WWW-Authenticate', async () => {
     const res = await fetch(`${stack.url}/v1/inference/chat-completion`, {
       method: 'POST',
@@ -125,6 +122,36 @@ describe('the tutorial flow across three processes', { timeout: 120_000 }, () =>
     assert.equal(sent.messages.at(-1)!.content, 'Hello from Llama Stack!');
   });
 
+  it('independent libraries accept the IdP process: openid-client discovery, jose verify', async () => {
+    const config = await oidc.discovery(
+      new URL(idp.issuer),
+      'lls-client',
+      undefined,
+      oidc.ClientSecretPost(env.KEYCLOAK_CLIENT_SECRET!),
+      { execute: [oidc.allowInsecureRequests] },
+    );
+    const metadata = config.serverMetadata();
+    assert.equal(metadata.issuer, idp.issuer);
+    const tokens = await oidc.clientCredentialsGrant(config);
+    const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri!));
+    const { payload } = await jwtVerify(tokens.access_token, jwks, {
+      issuer: idp.issuer,
+      audience: 'lls-client',
+      algorithms: ['RS256'],
+      requiredClaims: ['exp', 'iat', 'sub'],
+    });
+    assert.equal(payload.azp, 'lls-client');
+    await assert.rejects(
+      jwtVerify(tokens.access_token, jwks, { issuer: idp.issuer, audience: 'llama-stack' }),
+      { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'aud' },
+    );
+    // The stack server takes the same token.
+    const res = await fetch(`${stack.url}/v1/models`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    assert.equal(res.status, 200);
+  });
+
   it('the curl to the client service, as written', async () => {
     const url = `${client.url}/api/invoke`;
     const text = HAS_CURL
@@ -133,6 +160,12 @@ describe('the tutorial flow across three processes', { timeout: 120_000 }, () =>
   -d '{"prompt": "Who are you?"}'`)
       : await fetchText(url, { 'content-type': 'application/json' }, '{"prompt": "Who are you?"}');
     assert.equal(JSON.parse(text).completion_message.content, REPLY);
+  });
+
+  it('the gateway never forwards the caller token to Ollama', () => {
+    const chats = ollama.requests.filter((r) => r.path === '/api/chat');
+    assert.ok(chats.length >= 4, `${chats.length} chats reached Ollama`);
+    for (const r of ollama.requests) assert.equal(r.headers.authorization, undefined, r.path);
   });
 });
 
