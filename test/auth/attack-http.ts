@@ -69,15 +69,21 @@ function dechunk(body: string): string {
  * `Connection: close`, and parses the answer. For request targets and header layouts that a
  * client library would refuse or rewrite.
  */
-export function rawHttp(port: number, head: string, body = ''): Promise<Reply> {
+export function rawHttp(
+  port: number,
+  head: string | Buffer,
+  body: string | Buffer = '',
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => {
-      socket.write(`${head}\r\nConnection: close\r\n\r\n${body}`);
+      socket.write(head);
+      socket.write(`\r\nConnection: close\r\n\r\n`);
+      if (body.length > 0) socket.write(body);
     });
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no complete answer to ${head.split('\r\n')[0]}`));
+      reject(new Error(`no complete answer to ${String(head).split('\r\n')[0]}`));
     }, 5000);
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('error', () => undefined); // a reset after the answer is fine; 'close' decides
