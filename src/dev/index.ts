@@ -11,6 +11,7 @@ import { findProviderFactory } from '../providers/index.js';
 import { startStack } from '../stack/index.js';
 import type { RunningStack } from '../stack/index.js';
 import { chooseInference } from './inference-choice.js';
+import { ensurePortsFree } from './ports.js';
 import type { InferenceChoice } from './inference-choice.js';
 
 export interface DevOptions {
@@ -74,6 +75,29 @@ function useEmbeddedEngine(
  */
 export async function startDev(options: DevOptions): Promise<RunningDev> {
   const { host, env, log } = options;
+  await ensurePortsFree(host, [
+    {
+      port: options.idpPort,
+      what: 'identity provider',
+      flag: '--idp-port',
+      env: 'KEYCLOAK_BASE_URL',
+      usualSuspect: "another llamagate, or the tutorial's Keycloak,",
+    },
+    {
+      port: options.stackPort,
+      what: 'stack server',
+      flag: '--stack-port',
+      env: 'LLAMA_STACK_PORT',
+      usualSuspect: 'another llamagate, or a Llama Stack server,',
+    },
+    {
+      port: options.clientPort,
+      what: 'client service',
+      flag: '--client-port',
+      env: 'CLIENT_PORT',
+      usualSuspect: "another llamagate, or the tutorial's FastAPI client,",
+    },
+  ]);
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const c of closers.reverse())

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAccessPolicy, createAuthenticator } from '../auth/index.js';
 import type { Authenticator, QuotaLimiter } from '../auth/types.js';
 import type { LoadedConfig } from '../config/load.js';
+import { ConfigError } from '../errors/errors.js';
 import type { InferenceProvider } from '../inference/types.js';
 import type { ModelRegistry } from '../inference/registry.js';
 import { createLogger } from '../logging/logger.js';
@@ -79,7 +80,15 @@ export async function startStack(
     closers.push(() => app.close());
 
     const host = options.host ?? server.host ?? '0.0.0.0';
-    await app.listen({ port: options.port, host });
+    await app.listen({ port: options.port, host }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') throw err;
+      const why = err.code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges';
+      throw new ConfigError(
+        `stack server address ${host}:${options.port} ${why}; pass another --port ` +
+          '(or set LLAMA_STACK_PORT)',
+        { cause: err },
+      );
+    });
     const port = (app.server.address() as AddressInfo).port;
     const scheme = server.tls_certfile && server.tls_keyfile ? 'https' : 'http';
     const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
