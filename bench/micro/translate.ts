@@ -1,0 +1,118 @@
+/**
+ * Micro-benchmarks of the request path's pure work: validating the OpenAI body, translating an
+ * Ollama reply (whole and streamed NDJSON) into OpenAI JSON / SSE events.
+ */
+import { ollamaObjectEvents, ollamaStreamEvents } from '../../src/providers/ollama/stream.js';
+import { toOllamaChat } from '../../src/providers/ollama/translate.js';
+import { splitLines } from '../../src/providers/shared/ndjson.js';
+import { collect } from '../../src/translate/collect.js';
+import { parseOpenAIChat } from '../../src/translate/openai-request.js';
+import { chatCompletionBody, chatCompletionChunks } from '../../src/translate/openai-response.js';
+import { chatBody, FAST_REPLY, MODELS, STREAM_TOKENS, streamTokens } from '../lib/workload.js';
+import { time } from './timing.js';
+import type { MicroResult } from './timing.js';
+
+const label = { name: 'Ollama', url: 'http://127.0.0.1:11434' } as never;
+
+function ollamaFinal(text: string): Record<string, unknown> {
+  return {
+    model: MODELS.fast,
+    created_at: '2026-01-01T00:00:00.000Z',
+    message: { role: 'assistant', content: text },
+    done: true,
+    done_reason: 'stop',
+    total_duration: 2_389_000_000,
+    load_duration: 41_000_000,
+    prompt_eval_count: 31,
+    prompt_eval_duration: 120_000_000,
+    eval_count: 150,
+    eval_duration: 2_180_000_000,
+  };
+}
+
+/** The NDJSON lines of a 64-token stream, one Buffer per line (one read each, as in the bench). */
+function ndjsonLines(): Buffer[] {
+  const lines = streamTokens(STREAM_TOKENS).map((t) =>
+    JSON.stringify({
+      model: MODELS.stream,
+      created_at: '2026-01-01T00:00:00.000Z',
+      message: { role: 'assistant', content: t },
+      done: false,
+    }),
+  );
+  lines.push(JSON.stringify({ ...ollamaFinal(''), model: MODELS.stream }));
+  return lines.map((l) => Buffer.from(`${l}\n`));
+}
+
+async function* replay(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  for (const c of chunks) yield c;
+}
+
+export async function translateMicro(quick: boolean): Promise<MicroResult[]> {
+  const scale = quick ? 0.2 : 1;
+  const n = (v: number) => Math.max(50, Math.round(v * scale));
+  const bodyText = chatBody(MODELS.fast, false);
+  const parsed = JSON.parse(bodyText) as unknown;
+  const finalText = JSON.stringify(ollamaFinal(FAST_REPLY));
+  const lines = ndjsonLines();
+  const signal = new AbortController().signal;
+  const results: MicroResult[] = [];
+
+  results.push(
+    await time('JSON.parse of the ~250 B chat body', () => JSON.parse(bodyText), {
+      ops: n(20_000),
+    }),
+  );
+  results.push(
+    await time(
+      'parseOpenAIChat (zod validation + mapping), body already parsed',
+      () => parseOpenAIChat(parsed),
+      {
+        ops: n(20_000),
+      },
+    ),
+  );
+  results.push(
+    await time(
+      'toOllamaChat + JSON.stringify (upstream request body)',
+      () => {
+        const { request } = parseOpenAIChat(parsed);
+        return JSON.stringify(toOllamaChat(request, false, undefined));
+      },
+      { ops: n(20_000) },
+    ),
+  );
+  results.push(
+    await time(
+      'non-streaming reply: JSON.parse Ollama reply -> OpenAI body -> JSON.stringify',
+      async () => {
+        const events = ollamaObjectEvents(JSON.parse(finalText), 'chat', label);
+        const gen = await collect(replay2(events));
+        return JSON.stringify(chatCompletionBody(MODELS.fast, gen));
+      },
+      { ops: n(20_000) },
+    ),
+  );
+  results.push(
+    await time(
+      'streaming: per NDJSON chunk -> OpenAI SSE event (splitLines + parse + chunk JSON + framing)',
+      async () => {
+        const events = ollamaStreamEvents(splitLines(replay(lines)), 'chat', label, signal);
+        let bytes = 0;
+        for await (const payload of chatCompletionChunks(events, {
+          model: MODELS.stream,
+          includeUsage: false,
+        })) {
+          bytes += `data: ${payload}\n\n`.length;
+        }
+        return bytes;
+      },
+      { ops: n(1_000), perCall: lines.length },
+    ),
+  );
+  return results;
+}
+
+async function* replay2<T>(items: T[]): AsyncGenerator<T> {
+  for (const item of items) yield item;
+}

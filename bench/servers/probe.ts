@@ -1,0 +1,65 @@
+/**
+ * Benchmark-only preload (`node --import probe.mjs <server>`) for every Node server under test,
+ * ours or not: it keeps the server on loopback and gives the benchmark a side channel that is no
+ * route of the server. Commands arrive as lines on stdin; answers go to stderr as
+ * `@@probe {json}` lines.
+ *   reset -> restarts the event-loop delay histogram
+ *   read  -> {"eld":{"p50","p99","max","mean"} (ms), "mem": process.memoryUsage()}
+ */
+import { Server } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+const LOOPBACK = '127.0.0.1';
+const ANY = new Set([undefined, '', '0.0.0.0', '::']);
+
+// Some servers (Portkey's node build) listen on every interface; the benchmark must not.
+const listen = Server.prototype.listen as (this: Server, ...args: unknown[]) => Server;
+Server.prototype.listen = function patched(this: Server, ...args: unknown[]) {
+  const [first, second] = args;
+  if (typeof first === 'number' || typeof first === 'string') {
+    if (typeof second === 'function' || ANY.has(second as string | undefined)) {
+      const rest = typeof second === 'function' ? args.slice(1) : args.slice(2);
+      return listen.call(this, first, LOOPBACK, ...rest);
+    }
+  } else if (first && typeof first === 'object' && !('fd' in first) && !('path' in first)) {
+    const options = first as { host?: string };
+    if (ANY.has(options.host)) args[0] = { ...options, host: LOOPBACK };
+  }
+  return listen.apply(this, args);
+} as Server['listen'];
+
+const eld = monitorEventLoopDelay({ resolution: 10 });
+eld.enable();
+
+const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
+
+function answer(command: string): void {
+  if (command === 'reset') eld.reset();
+  const body =
+    command === 'read'
+      ? {
+          eld: {
+            p50: ms(eld.percentile(50)),
+            p99: ms(eld.percentile(99)),
+            max: ms(eld.max),
+            mean: ms(eld.mean),
+          },
+          mem: process.memoryUsage(),
+        }
+      : { ok: command };
+  process.stderr.write(`@@probe ${JSON.stringify(body)}\n`);
+}
+
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (data: string) => {
+  pending += data;
+  let nl = pending.indexOf('\n');
+  while (nl !== -1) {
+    answer(pending.slice(0, nl).trim());
+    pending = pending.slice(nl + 1);
+    nl = pending.indexOf('\n');
+  }
+});
+// The probe must not keep a server alive on its own, nor stop one that has finished.
+process.stdin.unref?.();
