@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { GatewayError, InvalidRequestError, ModelNotFoundError } from '../../src/errors/errors.js';
-import type { InferenceProvider } from '../../src/inference/types.js';
+import type { ChatRequest, InferenceProvider } from '../../src/inference/types.js';
 import { writeTinyModel } from '../../src/providers/llama-cpp/index.js';
 import {
   callContext,
@@ -23,6 +23,7 @@ let cleanup: () => Promise<void>;
 let chat: InferenceProvider;
 let endless: InferenceProvider;
 let embedder: InferenceProvider;
+let toolUser: InferenceProvider;
 
 before(async () => {
   const tmp = await tempDir();
@@ -30,18 +31,21 @@ before(async () => {
   const chatPath = join(tmp.dir, 'tiny.gguf');
   const endlessPath = join(tmp.dir, 'endless.gguf');
   const embedPath = join(tmp.dir, 'embed.gguf');
+  const toolsPath = join(tmp.dir, 'tools.gguf');
+  await writeTinyModel(toolsPath, { seed: 6, toolCalls: 'eager' });
   await writeTinyModel(chatPath, { seed: 3 });
   await writeTinyModel(endlessPath, { seed: 4, endOfTurn: 'never' });
   await writeTinyModel(embedPath, { seed: 5, embedding: true });
   chat = await startedProvider({ model_path: chatPath });
   endless = await startedProvider({ model_path: endlessPath });
+  toolUser = await startedProvider({ model_path: toolsPath });
   embedder = await startedProvider({ model_path: embedPath }, [
     { providerModelId: 'embed', modelType: 'embedding', metadata: {} },
   ]);
 });
 
 after(async () => {
-  await Promise.all([chat?.close(), endless?.close(), embedder?.close()]);
+  await Promise.all([chat?.close(), endless?.close(), embedder?.close(), toolUser?.close()]);
   await cleanup?.();
 });
 
@@ -181,17 +185,6 @@ describe('chat with the model chat template', () => {
 });
 
 describe('requests the embedded engine refuses before generating', () => {
-  it('rejects tools with a clear 400 instead of faking tool calls', async () => {
-    const req = chatRequest('tiny', {
-      tools: [{ name: 'get_weather', parameters: { type: 'object', properties: {} } }],
-    });
-    await assert.rejects(chat.chat(req, callContext()), (err: InvalidRequestError) => {
-      assert.equal(err.status, 400);
-      assert.match(err.message, /tool calling is not supported by inline::llama-cpp yet/);
-      return true;
-    });
-  });
-
   it('rejects images with 400', async () => {
     const req = chatRequest('tiny', {
       messages: [{ role: 'user', content: 'what is this?', images: ['aGVsbG8='] }],
@@ -214,6 +207,107 @@ describe('requests the embedded engine refuses before generating', () => {
       chat.chat(chatRequest('llama-none'), callContext()),
       (err) => err instanceof ModelNotFoundError && err.status === 404,
     );
+  });
+});
+
+describe('tool calling through node-llama-cpp function calling', () => {
+  const weather = {
+    name: 'get_weather',
+    description: 'Current weather for a city',
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string', maxLength: 12 }, days: { enum: [1, 2, 3] } },
+      required: ['city', 'days'],
+    },
+  };
+  const ask = (overrides: Partial<ChatRequest> = {}) =>
+    chatRequest('tools', {
+      messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+      tools: [weather],
+      sampling: { maxTokens: 80, temperature: 0 },
+      ...overrides,
+    });
+
+  it('returns the call with an id, JSON arguments matching its schema, and tool_calls', async () => {
+    const events = await collect(await toolUser.chat(ask(), callContext()));
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['tool_calls', 'done'],
+    );
+    const calls = events[0]?.type === 'tool_calls' ? events[0].calls : [];
+    assert.equal(calls.length, 1);
+    assert.match(calls[0]!.id, /^call_[a-z0-9]+$/);
+    assert.equal(calls[0]!.name, 'get_weather');
+    const args = JSON.parse(calls[0]!.arguments);
+    assert.equal(typeof args.city, 'string');
+    assert.ok(args.city.length <= 12);
+    assert.ok([1, 2, 3].includes(args.days));
+    const done = doneOf(events);
+    assert.equal(done?.finishReason, 'tool_calls');
+    assert.ok((done?.usage.completionTokens ?? 0) > 0);
+  });
+
+  it('renders earlier calls with their results into the prompt', async () => {
+    const withResult = (result: string) =>
+      ask({
+        toolChoice: 'none',
+        sampling: { maxTokens: 2 },
+        messages: [
+          { role: 'user', content: 'What is the weather in Paris?' },
+          {
+            role: 'assistant',
+            content: '',
+            toolCalls: [
+              { id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris","days":1}' },
+            ],
+          },
+          { role: 'tool', content: result, toolCallId: 'call_1' },
+        ],
+      });
+    const short = doneOf(await collect(await toolUser.chat(withResult('sunny'), callContext())));
+    const long = doneOf(
+      await collect(
+        await toolUser.chat(withResult('sunny with a light breeze from the west'), callContext()),
+      ),
+    );
+    assert.ok(short && long);
+    assert.ok(long.usage.promptTokens > short.usage.promptTokens + 5);
+  });
+
+  it('sends no functions with tool_choice none', async () => {
+    const events = await collect(
+      await toolUser.chat(ask({ toolChoice: 'none', sampling: { maxTokens: 3 } }), callContext()),
+    );
+    assert.ok(!events.some((e) => e.type === 'tool_calls'));
+    assert.equal(doneOf(events)?.finishReason, 'length');
+  });
+
+  it('refuses what it cannot honour with 400', async () => {
+    const cases: [Partial<ChatRequest>, RegExp][] = [
+      [{ toolChoice: 'required' }, /cannot force a tool call/],
+      [{ toolChoice: { name: 'get_weather' } }, /cannot force a tool call/],
+      [{ responseFormat: { type: 'json' } }, /cannot combine tools with response_format/],
+      [
+        { tools: [{ name: 'f', parameters: { type: 'object', not: {} } }] },
+        /the parameters of tool 'f' cannot be enforced .*not is not supported/,
+      ],
+      [
+        {
+          messages: [
+            { role: 'user', content: 'hi' },
+            { role: 'tool', content: 'orphan', toolCallId: 'call_x' },
+          ],
+        },
+        /no earlier assistant message made that tool call/,
+      ],
+    ];
+    for (const [overrides, message] of cases) {
+      await assert.rejects(toolUser.chat(ask(overrides), callContext()), (err: GatewayError) => {
+        assert.equal(err.status, 400);
+        assert.match(err.message, message);
+        return true;
+      });
+    }
   });
 });
 

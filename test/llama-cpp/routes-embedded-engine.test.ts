@@ -21,6 +21,8 @@ before(async () => {
   cleanup = tmp.cleanup;
   const chatModel = join(tmp.dir, 'endless.gguf');
   const embedModel = join(tmp.dir, 'embed.gguf');
+  const toolModel = join(tmp.dir, 'tools.gguf');
+  await writeTinyModel(toolModel, { seed: 23, toolCalls: 'eager' });
   await writeTinyModel(chatModel, { seed: 21, endOfTurn: 'never', contextLength: 8192 });
   await writeTinyModel(embedModel, { seed: 22, embedding: true });
   stack = await startTestStack(`version: 2
@@ -33,10 +35,16 @@ providers:
     - provider_id: local-embed
       provider_type: inline::llama-cpp
       config: {model_path: ${embedModel}, embedding: true}
+    - provider_id: local-tools
+      provider_type: inline::llama-cpp
+      config: {model_path: ${toolModel}}
 models:
   - model_id: tiny
     provider_id: local
     provider_model_id: tiny
+  - model_id: tiny-tools
+    provider_id: local-tools
+    provider_model_id: tiny-tools
   - model_id: tiny-embed
     provider_id: local-embed
     provider_model_id: tiny-embed
@@ -102,12 +110,37 @@ describe('OpenAI routes on inline::llama-cpp', () => {
     assert.equal(typeof value.ok, 'boolean');
   });
 
-  it('refuses tools with a 400 error envelope', async () => {
+  it('returns tool calls from a tool-calling model', async () => {
+    const tools = [
+      {
+        type: 'function',
+        function: {
+          name: 'lookup',
+          parameters: {
+            type: 'object',
+            properties: { q: { type: 'string', maxLength: 10 } },
+            required: ['q'],
+          },
+        },
+      },
+    ];
+    const res = await chat({ model: 'tiny-tools', tools, max_tokens: 60, temperature: 0 });
+    assert.equal(res.status, 200, res.text);
+    const choice = res.json.choices[0];
+    assert.equal(choice.finish_reason, 'tool_calls');
+    const call = choice.message.tool_calls[0];
+    assert.equal(call.type, 'function');
+    assert.equal(call.function.name, 'lookup');
+    assert.equal(typeof JSON.parse(call.function.arguments).q, 'string');
+  });
+
+  it('refuses a forced tool choice with a 400 error envelope', async () => {
     const res = await chat({
       tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+      tool_choice: 'required',
     });
     const message = assertError(res, 400, 'invalid_request');
-    assert.match(message, /tool calling is not supported by inline::llama-cpp yet/);
+    assert.match(message, /cannot force a tool call/);
   });
 
   it('embeds through /v1/embeddings', async () => {

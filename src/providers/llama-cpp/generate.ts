@@ -7,14 +7,16 @@ import {
   LlamaChat,
   LlamaCompletion,
   type ChatHistoryItem,
+  type ChatModelFunctions,
   type ChatWrapper,
   type LlamaContextSequence,
   type LlamaGrammar,
 } from 'node-llama-cpp';
 import { UpstreamError } from '../../errors/errors.js';
-import type { ChatEvent, FinishReason } from '../../inference/types.js';
+import type { ChatEvent, FinishReason, ToolCall } from '../../inference/types.js';
 import type { Logger } from '../../logging/logger.js';
 import { EventChannel } from './channel.js';
+import { toToolCalls } from './tools.js';
 import type { GenerationSampling } from './translate.js';
 
 export interface GenerationJob {
@@ -31,7 +33,8 @@ export interface GenerationJob {
 
 type Stop = 'eogToken' | 'stopGenerationTrigger' | 'customStopTrigger' | 'maxTokens' | string;
 
-const finishReasonOf = (stop: Stop): FinishReason => (stop === 'maxTokens' ? 'length' : 'stop');
+const finishReasonOf = (stop: Stop): FinishReason =>
+  stop === 'maxTokens' ? 'length' : stop === 'functionCalls' ? 'tool_calls' : 'stop';
 
 /**
  * Runs `generate` with callbacks wired into an event channel and returns the channel. `generate`
@@ -43,7 +46,7 @@ function runJob(
     signal: AbortSignal;
     onTextChunk: (text: string) => void;
     onToken: (tokens: readonly unknown[]) => void;
-  }) => Promise<{ stopReason: Stop }>,
+  }) => Promise<{ stopReason: Stop; toolCalls?: ToolCall[] }>,
   dispose: () => void,
 ): AsyncIterable<ChatEvent> {
   const stop = new AbortController();
@@ -66,7 +69,7 @@ function runJob(
   };
 
   const settle = async (): Promise<void> => {
-    let outcome: { stopReason: Stop } | { err: unknown };
+    let outcome: { stopReason: Stop; toolCalls?: ToolCall[] } | { err: unknown };
     try {
       outcome = await generate({
         signal: stop.signal,
@@ -80,6 +83,8 @@ function runJob(
     } catch (err) {
       outcome = { err };
     }
+    // onToken skips tokens spent on function calls; the sequence's meter counts every one.
+    completionTokens = Math.max(completionTokens, job.sequence.tokenMeter.usedOutputTokens);
     // `done` goes out after the slot is free, so a client that saw it may send the next request.
     await finish();
     if ('err' in outcome) {
@@ -93,6 +98,7 @@ function runJob(
       job.log.info({ completionTokens }, 'generation stopped: the caller went away');
       channel.end();
     } else {
+      if (outcome.toolCalls?.length) channel.push({ type: 'tool_calls', calls: outcome.toolCalls });
       channel.push({
         type: 'done',
         finishReason: finishReasonOf(outcome.stopReason),
@@ -110,21 +116,32 @@ export function startChat(
   job: GenerationJob,
   chatWrapper: ChatWrapper,
   history: ChatHistoryItem[],
+  functions: ChatModelFunctions | undefined,
 ): AsyncIterable<ChatEvent> {
   const chat = new LlamaChat({ contextSequence: job.sequence, chatWrapper });
+  // node-llama-cpp takes either a grammar or functions; toFunctions rejects asking for both.
+  const constraint = functions
+    ? { functions, documentFunctionParams: true }
+    : job.grammar
+      ? { grammar: job.grammar }
+      : {};
   return runJob(
     job,
     async (hooks) => {
       const res = await chat.generateResponse(history, {
         ...job.sampling,
-        ...(job.grammar ? { grammar: job.grammar } : {}),
+        ...constraint,
         maxTokens: job.maxTokens,
         signal: hooks.signal,
         stopOnAbortSignal: true,
         onTextChunk: hooks.onTextChunk,
         onToken: hooks.onToken,
       });
-      return { stopReason: res.metadata.stopReason };
+      const calls = res.functionCalls ?? [];
+      return {
+        stopReason: res.metadata.stopReason,
+        ...(calls.length ? { toolCalls: toToolCalls(calls) } : {}),
+      };
     },
     () => chat.dispose({ disposeSequence: false }),
   );

@@ -37,12 +37,23 @@ const PLAIN = new Set([
   '$ref',
 ]);
 
-function fail(path: string, why: string): never {
+/** What is being checked, for messages: the caller's field and how to name it. */
+export interface SchemaSite {
+  what: string;
+  param: string;
+}
+
+const RESPONSE_FORMAT: SchemaSite = {
+  what: 'response_format json_schema',
+  param: 'response_format',
+};
+
+function failAt(site: SchemaSite, path: string, why: string): never {
   throw new InvalidRequestError(
-    `response_format json_schema cannot be enforced by inline::llama-cpp: ${why} at ${path}. ` +
+    `${site.what} cannot be enforced by inline::llama-cpp: ${why} at ${path}. ` +
       'Supported: type, properties, items, prefixItems, additionalProperties, enum, const, ' +
       'oneOf/anyOf, $ref/$defs, min/maxLength, min/maxItems, format date|time|date-time.',
-    'response_format',
+    site.param,
   );
 }
 
@@ -51,13 +62,22 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Returns the schema in the dialect node-llama-cpp understands (anyOf becomes oneOf). */
-export function toGrammarSchema(schema: unknown, path = '#'): Record<string, unknown> {
+export function toGrammarSchema(
+  schema: unknown,
+  site: SchemaSite = RESPONSE_FORMAT,
+  path = '#',
+): Record<string, unknown> {
+  const fail: (at: string, why: string) => never = (at, why) => failAt(site, at, why);
+  const sub = (value: unknown, at: string) => toGrammarSchema(value, site, at);
   if (!isObject(schema)) fail(path, 'a schema must be an object');
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema)) {
+  for (const [key, value] of Object.entries(schema as Record<string, unknown>)) {
     const at = `${path}/${key}`;
     if (IGNORED.has(key)) {
-      if (key === 'required') out.required = value;
+      // Descriptions document function parameters for the model; required is harmless.
+      if (key === 'required' || (key === 'description' && typeof value === 'string')) {
+        out[key] = value;
+      }
       continue;
     }
     if (key === 'type') {
@@ -73,17 +93,17 @@ export function toGrammarSchema(schema: unknown, path = '#'): Record<string, unk
       out[key] = value;
     } else if (SCHEMA_MAPS.has(key)) {
       if (!isObject(value)) fail(at, `${key} must be an object of schemas`);
+      const schemas = value as Record<string, unknown>;
       const mapped: Record<string, unknown> = {};
-      for (const [name, sub] of Object.entries(value))
-        mapped[name] = toGrammarSchema(sub, `${at}/${name}`);
+      for (const name of Object.keys(schemas)) mapped[name] = sub(schemas[name], `${at}/${name}`);
       out[key === 'definitions' ? '$defs' : key] = mapped;
     } else if (SCHEMA_LISTS.has(key)) {
       if (!Array.isArray(value)) fail(at, `${key} must be an array of schemas`);
-      out[key === 'anyOf' ? 'oneOf' : key] = value.map((sub, i) =>
-        toGrammarSchema(sub, `${at}/${i}`),
+      out[key === 'anyOf' ? 'oneOf' : key] = (value as unknown[]).map((v, i) =>
+        sub(v, `${at}/${i}`),
       );
     } else if (key === 'items' || key === 'additionalProperties') {
-      out[key] = typeof value === 'boolean' ? value : toGrammarSchema(value, at);
+      out[key] = typeof value === 'boolean' ? value : sub(value, at);
     } else {
       fail(at, `the keyword ${key} is not supported`);
     }

@@ -24,6 +24,7 @@ import { embedTokens, tokenizeInputs } from './embed.js';
 import { startChat, startCompletion, type GenerationJob } from './generate.js';
 import { loadEngine, type LoadedEngine } from './loader.js';
 import { QueueAbortedError, SlotQueue } from './queue.js';
+import { toFunctions } from './tools.js';
 import { checkChatSupported, toChatHistory, toGrammar, toSampling } from './translate.js';
 
 type State =
@@ -84,7 +85,11 @@ export class LlamaCppProvider implements InferenceProvider {
     checkChatSupported(req);
     if (!engine.context || !engine.chatWrapper) throw this.notAChatModel(req.model);
     const history = toChatHistory(req);
-    const rendered = engine.chatWrapper.generateContextState({ chatHistory: history });
+    const functions = toFunctions(req);
+    const rendered = engine.chatWrapper.generateContextState({
+      chatHistory: history,
+      ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}),
+    });
     const promptTokens = rendered.contextText.tokenize(engine.model.tokenizer).length;
     const maxTokens = this.budget(engine, promptTokens, req.sampling.maxTokens);
     const grammar = await toGrammar(engine.llama, req.responseFormat);
@@ -94,6 +99,7 @@ export class LlamaCppProvider implements InferenceProvider {
         this.job(ctx, sequence, release, req, { promptTokens, maxTokens, grammar }),
         chatWrapper,
         history,
+        functions,
       ),
     );
   }

@@ -10,6 +10,7 @@ import type {
 import { InvalidRequestError } from '../../errors/errors.js';
 import type { ChatRequest, ResponseFormat, SamplingOptions } from '../../inference/types.js';
 import { toGrammarSchema } from './json-schema.js';
+import { toolAwareHistory } from './tools.js';
 
 /** Sampling defaults where the request says nothing; the same as llama.cpp's own server. */
 export const DEFAULT_TEMPERATURE = 0.8;
@@ -18,15 +19,6 @@ export const DEFAULT_TOP_P = 0.95;
 
 /** Rejects what the embedded engine cannot honour, before any slot is taken. */
 export function checkChatSupported(req: ChatRequest): void {
-  if (req.tools?.length || req.messages.some((m) => m.role === 'tool' || m.toolCalls?.length)) {
-    // TODO(llama-cpp): map tools onto node-llama-cpp function calling (LlamaChat `functions`
-    // without handlers returns the calls); needs tool-call ids and streamed tool_calls events.
-    throw new InvalidRequestError(
-      'tool calling is not supported by inline::llama-cpp yet; send the request without tools, ' +
-        'or route this model through remote::ollama',
-      'tools',
-    );
-  }
   if (req.messages.some((m) => m.images?.length)) {
     throw new InvalidRequestError(
       'images are not supported by inline::llama-cpp; send text-only messages',
@@ -40,11 +32,7 @@ export function checkChatSupported(req: ChatRequest): void {
 
 /** The request's messages as a node-llama-cpp history ending in an empty model turn to fill. */
 export function toChatHistory(req: ChatRequest): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = req.messages.map((m) => {
-    if (m.role === 'system') return { type: 'system', text: m.content };
-    if (m.role === 'assistant') return { type: 'model', response: [m.content] };
-    return { type: 'user', text: m.content };
-  });
+  const history = toolAwareHistory(req.messages);
   history.push({ type: 'model', response: [] });
   return history;
 }

@@ -20,6 +20,12 @@ export interface TinyModelOptions {
    * end-of-turn token is suppressed, so generation always runs to maxTokens (for benchmarks).
    */
   endOfTurn?: 'sometimes' | 'never';
+  /**
+   * `eager`: the model opens every reply with a function call when functions are offered
+   * (node-llama-cpp's generic `||call:` syntax), so tool calling can be exercised end to end.
+   * Default `never`.
+   */
+  toolCalls?: 'never' | 'eager';
 }
 
 /** ChatML: recognised by node-llama-cpp and llama.cpp alike. */
@@ -34,6 +40,8 @@ const BIAS_CHANNEL_VALUE = 2;
 const SUPPRESSED_BIAS = -12;
 /** Tuned so that sampled replies end on their own after a few dozen tokens on average. */
 const END_OF_TURN_BIAS = 0.9;
+/** Large enough that a tool-eager model always picks the call prefix when it is allowed. */
+const CALL_PREFIX_BIAS = 8;
 
 /** mulberry32: tiny, fast and good enough for weights nobody trains. */
 function seededRandom(seed: number): () => number {
@@ -121,6 +129,7 @@ export function buildTinyModel(options: TinyModelOptions = {}): Buffer {
   for (const id of vocab.suppressedIds) bias[id] = SUPPRESSED_BIAS;
   bias[vocab.eosId] = SUPPRESSED_BIAS;
   bias[vocab.eotId] = options.endOfTurn === 'never' ? SUPPRESSED_BIAS : END_OF_TURN_BIAS;
+  bias[vocab.callPrefixId] = options.toolCalls === 'eager' ? CALL_PREFIX_BIAS : SUPPRESSED_BIAS;
 
   const u32 = (value: number): GgufValue => ({ type: 'u32', value });
   const str = (value: string): GgufValue => ({ type: 'string', value });
@@ -174,7 +183,9 @@ export async function ensureTinyModel(
   dataDir: string,
   options: TinyModelOptions = {},
 ): Promise<string> {
-  const kind = options.embedding ? 'embed' : options.endOfTurn === 'never' ? 'endless' : 'chat';
+  const kind = options.embedding
+    ? 'embed'
+    : `${options.endOfTurn === 'never' ? 'endless' : 'chat'}${options.toolCalls === 'eager' ? '-tools' : ''}`;
   const ctx = options.contextLength ? `-c${options.contextLength}` : '';
   const name = `tiny-${kind}-s${options.seed ?? 1}${ctx}.gguf`;
   const path = join(dataDir, 'models', name);

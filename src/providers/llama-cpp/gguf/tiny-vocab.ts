@@ -17,6 +17,8 @@ export interface TinyVocab {
   /** `<|im_end|>`: ends an assistant turn in the ChatML template. */
   eotId: number;
   imStartId: number;
+  /** `||call:`: node-llama-cpp's generic function-call prefix, as one token. */
+  callPrefixId: number;
   /** Ids the model is wired never to produce (bytes that are not printable ASCII, controls). */
   suppressedIds: number[];
 }
@@ -97,6 +99,19 @@ export function buildTinyVocab(): TinyVocab {
     }
   });
   inputOnly(add(SPACE + SPACE, TOKEN_TYPE.normal, -900));
+  // Its bias is decided per model: only a tool-eager model emits it.
+  const callPrefixId = add('||call:', TOKEN_TYPE.normal, -100);
 
-  return { tokens, scores, types, unkId, bosId, eosId, eotId, imStartId, suppressedIds };
+  return {
+    tokens,
+    scores,
+    types,
+    unkId,
+    bosId,
+    eosId,
+    eotId,
+    imStartId,
+    callPrefixId,
+    suppressedIds,
+  };
 }
