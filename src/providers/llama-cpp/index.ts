@@ -7,7 +7,13 @@ export type { LlamaCppConfig } from './config.js';
 export { buildTinyModel, ensureTinyModel, writeTinyModel } from './gguf/tiny-model.js';
 export type { TinyModelOptions } from './gguf/tiny-model.js';
 export { resolveOllamaModel } from './ollama-store.js';
-export { disposeRuntimes } from './engine.js';
+
+/** Disposes the shared llama.cpp runtimes no provider uses any more (process shutdown). */
+export async function disposeRuntimes(): Promise<void> {
+  // Imported on demand so that importing this module never loads node-llama-cpp.
+  const engine = await import('./engine.js');
+  await engine.disposeRuntimes();
+}
 
 /** `inline::llama-cpp`: a GGUF model run inside the gateway process by llama.cpp. */
 export const llamaCppProviderFactory: ProviderFactory<typeof llamaCppConfigSchema> = {
