@@ -5,7 +5,7 @@ import {
   UpstreamUnavailableError,
 } from '../errors/errors.js';
 import type { ModelRecord, ModelType } from '../inference/registry.js';
-import type { CallContext, InferenceProvider, Usage } from '../inference/types.js';
+import type { CallContext, ChatEvent, InferenceProvider, Usage } from '../inference/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { ServerDeps } from './deps.js';
 
@@ -66,4 +66,26 @@ export function chargeUsage(
       request.log.warn({ err }, 'could not charge token usage');
     });
   };
+}
+
+/**
+ * Charges a streamed generation that ends without its final usage (client gone, upstream
+ * failure) by the text and tool-call events it already produced, one token each. Otherwise
+ * disconnecting just before the end would make any answer free of the token budget.
+ */
+export async function* chargeUnfinished(
+  events: AsyncIterable<ChatEvent>,
+  onUsage: (u: Usage) => void,
+): AsyncGenerator<ChatEvent> {
+  let produced = 0;
+  let finished = false;
+  try {
+    for await (const event of events) {
+      if (event.type === 'done') finished = true;
+      else produced++;
+      yield event;
+    }
+  } finally {
+    if (!finished && produced > 0) onUsage({ promptTokens: 0, completionTokens: produced });
+  }
 }

@@ -7,6 +7,12 @@ import type { QuotaEnv } from './http-support.js';
 
 const BUDGET = 101;
 const messages = [{ role: 'user', content: 'hi' }];
+/** 25 words: the stand-in reports them as eval_count whether it streams or not. */
+const EVERY_ANSWER = {
+  times: Infinity,
+  promptTokens: 25,
+  reply: Array.from({ length: 25 }, (_, i) => `w${i}`).join(' '),
+};
 
 /**
  * Every generation reports 25 prompt + 25 completion tokens (embeddings: 25), so with a budget
@@ -19,9 +25,7 @@ describe('token budgets (max_tokens_per_period) through the stack server', () =>
 
   before(async () => {
     env = await startQuotaEnv();
-    // 25 words: the stand-in reports them as eval_count whether it streams or not.
-    const reply = Array.from({ length: 25 }, (_, i) => `w${i}`).join(' ');
-    env.ollama.script({ times: Infinity, promptTokens: 25, reply });
+    env.ollama.script(EVERY_ANSWER);
     stack = await env.startStack(`    kvstore: {type: sqlite, db_path: ":memory:"}
     authenticated_max_requests: 1000
     period: day
@@ -122,6 +126,51 @@ describe('token budgets (max_tokens_per_period) through the stack server', () =>
     await assertRefusedBeforeOllama(token, [
       ['/v1/openai/v1/embeddings', { model: 'all-minilm:l6-v2', input: ['hi'] }],
     ]);
+  });
+
+  it('charges streams the client abandons before their end, on both route families', async () => {
+    const long = Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ');
+    const abandon = async (token: string, path: string, body: unknown) => {
+      env.ollama.script({ reply: long, promptTokens: 25, tokenDelayMs: 10 });
+      const controller = new AbortController();
+      const res = await fetch(`${stack.url}${path}`, {
+        method: 'POST',
+        signal: controller.signal,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes('w30')) {
+        const { value, done } = await reader.read();
+        assert.ok(!done, 'the stream ended before the client gave up');
+        text += Buffer.from(value).toString('utf8');
+      }
+      controller.abort();
+      assert.equal(await env.ollama.requests.at(-1)!.outcome, 'aborted');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    const cases: [string, string, unknown][] = [
+      ['abandon-openai', '/v1/chat/completions', { model: 'llama3.2:3b', messages, stream: true }],
+      [
+        'abandon-legacy',
+        '/v1/inference/completion',
+        { model_id: 'llama3.2:3b', content: 'hi', stream: true },
+      ],
+    ];
+    env.ollama.clearScripts();
+    try {
+      for (const [sub, path, body] of cases) {
+        const token = await env.token(sub);
+        // 31+ tokens each were delivered: four abandoned streams spend the budget of 101.
+        for (let i = 0; i < 4; i++) await abandon(token, path, body);
+        await assertRefusedBeforeOllama(token, [[path, body]]);
+      }
+    } finally {
+      env.ollama.clearScripts();
+      env.ollama.script(EVERY_ANSWER);
+    }
   });
 
   it('keeps budgets per principal', async () => {

@@ -12,7 +12,13 @@ import {
   legacyCompletionChunks,
 } from '../../translate/legacy-response.js';
 import type { ServerDeps } from '../deps.js';
-import { callContext, chargeUsage, checkTokenBudget, resolveModel } from '../models-access.js';
+import {
+  callContext,
+  chargeUnfinished,
+  chargeUsage,
+  checkTokenBudget,
+  resolveModel,
+} from '../models-access.js';
 import { sendSse } from '../sse.js';
 
 /**
@@ -33,7 +39,8 @@ export function registerLegacyInferenceRoutes(app: FastifyInstance, deps: Server
       onUsage(gen.usage);
       return legacyChatBody(gen);
     }
-    return sendSse(request, reply, legacyChatChunks(events, onUsage), { doneSentinel: false });
+    const chunks = legacyChatChunks(chargeUnfinished(events, onUsage), onUsage);
+    return sendSse(request, reply, chunks, { doneSentinel: false });
   });
 
   app.post('/v1/inference/completion', async (request, reply) => {
@@ -49,7 +56,8 @@ export function registerLegacyInferenceRoutes(app: FastifyInstance, deps: Server
       onUsage(gen.usage);
       return legacyCompletionBody(gen);
     }
-    return sendSse(request, reply, legacyCompletionChunks(events, onUsage), {
+    const chunks = legacyCompletionChunks(chargeUnfinished(events, onUsage), onUsage);
+    return sendSse(request, reply, chunks, {
       doneSentinel: false,
     });
   });

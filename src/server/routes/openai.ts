@@ -13,7 +13,13 @@ import {
   textCompletionChunks,
 } from '../../translate/openai-response.js';
 import type { ServerDeps } from '../deps.js';
-import { callContext, chargeUsage, checkTokenBudget, resolveModel } from '../models-access.js';
+import {
+  callContext,
+  chargeUnfinished,
+  chargeUsage,
+  checkTokenBudget,
+  resolveModel,
+} from '../models-access.js';
 import { sendSse } from '../sse.js';
 
 /** OpenAI-compatible routes, served at `/v1/...` and at the deprecated `/v1/openai/v1/...`. */
@@ -32,7 +38,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: ServerDeps, pre
       return chatCompletionBody(body.model, gen);
     }
     const includeUsage = body.stream_options?.include_usage === true;
-    const chunks = chatCompletionChunks(events, { model: body.model, includeUsage, onUsage });
+    const metered = chargeUnfinished(events, onUsage);
+    const chunks = chatCompletionChunks(metered, { model: body.model, includeUsage, onUsage });
     return sendSse(request, reply, chunks, { doneSentinel: true });
   });
 
@@ -50,7 +57,8 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: ServerDeps, pre
       return textCompletionBody(body.model, gen);
     }
     const includeUsage = body.stream_options?.include_usage === true;
-    const chunks = textCompletionChunks(events, { model: body.model, includeUsage, onUsage });
+    const metered = chargeUnfinished(events, onUsage);
+    const chunks = textCompletionChunks(metered, { model: body.model, includeUsage, onUsage });
     return sendSse(request, reply, chunks, { doneSentinel: true });
   });
 
