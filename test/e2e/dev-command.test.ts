@@ -65,8 +65,13 @@ async function readBanner(proc: CliProcess): Promise<Banner> {
 }
 
 /** Runs banner text in a POSIX shell, as a user pasting it would. */
-async function shell(script: string, cwd: string): Promise<string> {
-  const { stdout } = await sh('sh', ['-c', script], { cwd, env: scrubbedEnv(), timeout: 60_000 });
+async function shell(
+  script: string,
+  cwd: string,
+  vars: Record<string, string> = {},
+): Promise<string> {
+  const env = scrubbedEnv(vars);
+  const { stdout } = await sh('sh', ['-c', script], { cwd, env, timeout: 60_000 });
   return stdout;
 }
 
@@ -175,12 +180,15 @@ describe('llamagate dev', { timeout: 180_000 }, () => {
     });
 
     it('the printed direct curl works too, and GET /v1/models lists tiny-random', async () => {
-      const answer = JSON.parse(await shell(embeddedBanner.directScript, scratch.dir));
+      // The TOKEN= line ran in the Ollama variant; here the token comes straight from the IdP.
+      const idpBase = embeddedBanner.issuer.replace(/\/realms\/.*$/, '');
+      const TOKEN = await fetchToken(idpBase);
+      const curlLines = embeddedBanner.directScript.split('\n').slice(1).join('\n');
+      const answer = JSON.parse(await shell(curlLines, scratch.dir, { TOKEN }));
       assert.ok(answer.completion_message.content.trim().length > 0, JSON.stringify(answer));
 
-      const idpBase = embeddedBanner.issuer.replace(/\/realms\/.*$/, '');
       const res = await fetch(`${embeddedBanner.stackUrl}/v1/models`, {
-        headers: { authorization: `Bearer ${await fetchToken(idpBase)}` },
+        headers: { authorization: `Bearer ${TOKEN}` },
       });
       assert.equal(res.status, 200);
       const { data } = (await res.json()) as { data: Array<{ identifier: string }> };

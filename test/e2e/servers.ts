@@ -114,9 +114,9 @@ export interface Trio {
 }
 
 /**
- * IdP, stack server and client service started at the same time (the stack server fetches keys
- * only when the first token arrives, and the client only at the first request), which keeps the
- * start-up of a test file to one process start rather than three in a row.
+ * IdP first, then stack server and client service at the same time. The stack server loads the
+ * IdP's keys at start; had that failed, it would retry only after its refetch cooldown (10 s),
+ * answering 503 meanwhile (outages.test.ts covers that case on purpose).
  */
 export async function startTrio(options: {
   cwd: string;
@@ -133,22 +133,23 @@ export async function startTrio(options: {
     jwksUri: `${base}/realms/lls-auth/protocol/openid-connect/certs`,
   };
   const env = clientEnv(base, `http://127.0.0.1:${stackPort}`, options.clientEnv);
-  const extras = (options.extraClients ?? []).map((overrides) =>
-    startClientProcess({ cwd: options.cwd, env: { ...env, ...overrides } }),
+  // Client services touch the IdP only when a request comes, so they start alongside it.
+  const clients = Promise.all(
+    [{}, ...(options.extraClients ?? [])].map((overrides) =>
+      startClientProcess({ cwd: options.cwd, env: { ...env, ...overrides } }),
+    ),
   );
-  const [idp, stack, client, ...extraClients] = await Promise.all([
-    startIdpProcess({
-      cwd: options.cwd,
-      dataDir: join(options.cwd, 'idp'),
-      port: idpPort,
-      realmFile: options.realmFile,
-    }),
-    startStackProcess({ ...options, idp: expected, port: stackPort }),
-    startClientProcess({ cwd: options.cwd, env }),
-    ...extras,
-  ]);
+  clients.catch(() => undefined); // awaited below; this only keeps an early failure handled
+  const idp = await startIdpProcess({
+    cwd: options.cwd,
+    dataDir: join(options.cwd, 'idp'),
+    port: idpPort,
+    realmFile: options.realmFile,
+  });
+  const stack = await startStackProcess({ ...options, idp: expected, port: stackPort });
+  const [client, ...extraClients] = await clients;
   assert.equal(idp.issuer, expected.issuer, 'the IdP names the issuer the stack server expects');
-  return { idp, stack, client, env, extraClients };
+  return { idp, stack, client: client!, env, extraClients };
 }
 
 /** A copy of the shipped realm file with every access-token lifespan set to `seconds`. */
