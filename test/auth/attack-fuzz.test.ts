@@ -5,7 +5,7 @@ import { rawHttp, send, startAuthStack } from './attack-http.js';
 import type { AuthStack, Reply } from './attack-http.js';
 
 const REQUESTS = 2000;
-const PARALLEL = 8;
+const PARALLEL = 16;
 const SEED = Number(process.env.LLAMAGATE_FUZZ_SEED ?? 20261204);
 
 /** mulberry32: a small seeded generator, so a failure can be replayed with its seed. */

@@ -88,6 +88,22 @@ describe('Authorization header and token attacks over HTTP', () => {
     assert.equal((await fetch(`${env.stack.url}/v1/health`)).status, 200);
   });
 
+  it('refuses ambiguous message framing and header syntax at the parser (no desync)', async () => {
+    const heads = [
+      'POST /v1/models HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked',
+      'POST /v1/models HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity',
+      'POST /v1/models HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5',
+      'GET /v1/health HTTP/1.1\r\nHost: x\r\nHost: y',
+      `GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization : Bearer ${alice}`,
+      `GET /v1/models HTTP/1.1\r\nHost: x\r\n Authorization: Bearer ${alice}`,
+    ];
+    for (const head of heads) {
+      const res = await rawHttp(env.stack.port, head, '0\r\n\r\n');
+      assert.equal(res.status, 400, `${JSON.stringify(head)}: ${res.text}`);
+    }
+    assert.equal((await fetch(`${env.stack.url}/v1/health`)).status, 200);
+  });
+
   it('never contacts key servers named by jku, x5u, jwk or x5c headers', async () => {
     const evil = await generateTestKey('ES256');
     attacker.setKeys([evil.publicJwk]);
