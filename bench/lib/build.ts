@@ -1,13 +1,13 @@
 /**
- * Compiles the benchmark's server entries (and the src/ they import) to plain JavaScript in
- * bench/.build/, so the processes under test run compiled code without a TypeScript loader.
+ * Compiles the benchmark's server entries and the src/ they import to plain JavaScript in
+ * bench/.build/js/, so the processes under test run compiled code without a TypeScript loader.
  * By default the product is taken from the last commit (`git archive HEAD`), so a run measures a
  * known version even while the working tree is being edited; `source: 'worktree'` takes the
  * files as they are. esbuild comes with tsx; when it cannot be loaded the entries run through
  * `--import tsx` from the working tree.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,31 +63,43 @@ function snapshot(dir: string, source: 'head' | 'worktree'): string {
   return source === 'head' ? `HEAD ${sha}` : `worktree ${sha}${dirty ? '+changes' : ''}`;
 }
 
-/** Bundles each entry with its src/ imports; npm packages stay external (node_modules). */
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const path = join(dir, d.name);
+    if (d.isDirectory()) return tsFiles(path);
+    return d.name.endsWith('.ts') && !d.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/**
+ * Transpiles the snapshot file by file (like tsc's emit, without type checking), so the servers
+ * run plain JavaScript with one file per source file and CPU profiles name the source files.
+ * The output sits under bench/ so bare imports resolve from the project's node_modules.
+ */
 export async function buildServers(source: 'head' | 'worktree' = 'head'): Promise<Built> {
   try {
     const esbuild = await import('esbuild');
     const snap = join(OUT_DIR, 'snapshot');
+    const js = join(OUT_DIR, 'js');
     const what = snapshot(snap, source);
+    rmSync(js, { recursive: true, force: true });
     await esbuild.build({
-      entryPoints: Object.fromEntries(
-        Object.entries(ENTRIES).map(([name, file]) => [name, join(snap, 'bench', file)]),
-      ),
-      outdir: OUT_DIR,
-      outExtension: { '.js': '.mjs' },
-      bundle: true,
+      entryPoints: tsFiles(snap),
+      outbase: snap,
+      outdir: js,
+      bundle: false,
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      packages: 'external',
       sourcemap: 'linked',
       logLevel: 'error',
     });
+    const entry = (e: Entry) => join(js, 'bench', ENTRIES[e].replace(/\.ts$/, '.js'));
     return {
       source: what,
       mode: 'esbuild',
-      command: (e) => [join(OUT_DIR, `${e}.mjs`)],
-      probe: ['--import', join(OUT_DIR, 'probe.mjs')],
+      command: (e) => [entry(e)],
+      probe: ['--import', entry('probe')],
     };
   } catch (err) {
     process.stderr.write(`compiling the servers failed (${String(err)}); using tsx\n`);

@@ -84,8 +84,8 @@ export function parseOptions(argv: string[]): RunOptions {
           hold: { steps: [250, 500], settleMs: 1500, arms: ['llamagate-auth'] },
         }
       : {
-          c1: { warmup: 200, requests: 1000, maxMs: 8000 },
-          c32: { concurrency: 32, warmup: 1000, durationMs: 3000 },
+          c1: { warmup: 200, requests: 1000, maxMs: 5000 },
+          c32: { concurrency: 32, warmup: 500, durationMs: 3000 },
           stream: { concurrency: 16, streams: 48 },
           hold: {
             steps: [1000, 2000],

@@ -104,6 +104,7 @@ export function renderReport(r: Results): string {
           a.rps,
           f(a.rpsVsDirect, 3),
           id === 'direct' ? '—' : f(a.cpuMsPer1k, 0),
+          id === 'direct' ? '—' : f(1e6 / a.cpuMsPer1k, 0),
           id === 'direct'
             ? '—'
             : `${f(a.directOverArmRps, 2)}${a.directOverArmRps >= 2 ? '' : ' ✗'}`,
@@ -206,7 +207,12 @@ export function renderReport(r: Results): string {
   out.push(
     table(
       ['goal', 'measured', 'met'],
-      r.goals.map((g) => [g.goal, g.value, g.met === null ? 'n/a' : g.met ? 'yes' : 'no']),
+      r.goals.map((g) => [
+        g.goal,
+        g.value,
+        (g.met === null ? 'n/a' : g.met ? 'yes' : 'no') +
+          (g.noisy ? ' (noisy rounds: indicative)' : ''),
+      ]),
     ),
   );
   return `${out.join('\n')}\n`;

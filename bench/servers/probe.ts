@@ -5,7 +5,10 @@
  * `@@probe {json}` lines.
  *   reset -> restarts the event-loop delay histogram
  *   read  -> {"eld":{"p50","p99","max","mean"} (ms), "mem": process.memoryUsage()}
+ *   profile-start / profile-stop FILE -> a V8 CPU profile of exactly that window (100 µs sampling)
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { Server } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -33,7 +36,41 @@ eld.enable();
 
 const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
 
+let session: Session | undefined;
+
+function post(method: string, params?: object): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) =>
+    session!.post(method, params ?? {}, (err, result) =>
+      err ? reject(err) : resolve((result ?? {}) as Record<string, unknown>),
+    ),
+  );
+}
+
+async function profile(command: string): Promise<object> {
+  if (command === 'profile-start') {
+    session = new Session();
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 100 });
+    await post('Profiler.start');
+    return { profiling: true };
+  }
+  const file = command.slice('profile-stop '.length);
+  const { profile: data } = await post('Profiler.stop');
+  writeFileSync(file, JSON.stringify(data));
+  session?.disconnect();
+  session = undefined;
+  return { profile: file };
+}
+
 function answer(command: string): void {
+  if (command.startsWith('profile-')) {
+    void profile(command).then(
+      (body) => process.stderr.write(`@@probe ${JSON.stringify(body)}\n`),
+      (err: unknown) => process.stderr.write(`@@probe ${JSON.stringify({ error: String(err) })}\n`),
+    );
+    return;
+  }
   if (command === 'reset') eld.reset();
   const body =
     command === 'read'
