@@ -21,7 +21,7 @@ import {
 } from './servers.js';
 import type { IdpProcess, ServerProcess } from './servers.js';
 
-/** Repeats `attempt` until it returns a value or `timeoutMs` passes; returns every status seen. */
+/** Repeats `attempt` until `ok` holds or `timeoutMs` passes; returns every status seen. */
 async function until(
   attempt: () => Promise<number>,
   ok: (status: number) => boolean,
@@ -65,7 +65,7 @@ describe('outages of the IdP and the stack server', { timeout: 180_000 }, () => 
     scratch = await scratchDir();
     ollama = await startOllamaStandin({ reply: 'pong' });
     // The IdP's address is fixed up front, but the IdP itself starts only in the second test.
-    [idpPort] = [await freePort()];
+    idpPort = await freePort();
     idpBase = `http://localhost:${idpPort}`;
     const stackPort = await freePort();
     const env = clientEnv(idpBase, `http://127.0.0.1:${stackPort}`);
