@@ -2,6 +2,7 @@ import { AuthenticationError, AuthServiceUnavailableError } from '../errors/erro
 import type { Logger } from '../logging/logger.js';
 import { DEFAULT_MAX_TOKEN_BYTES, extractBearerToken } from './bearer.js';
 import { callService } from './http-client.js';
+import { routedPath } from './public-routes.js';
 import type { Authenticator, Principal, RequestInfo } from './types.js';
 
 const CUSTOM_TIMEOUT_MS = 10_000;
@@ -38,12 +39,14 @@ export class CustomAuthenticator implements Authenticator {
 
   async authenticate(req: RequestInfo): Promise<Principal> {
     const apiKey = extractBearerToken(req, this.missingMessage, DEFAULT_MAX_TOKEN_BYTES);
-    // Split by hand: `new URL()` would read a target like `//host/x` as a host name.
-    const query = req.url.indexOf('?');
-    const path = query === -1 ? req.url : req.url.slice(0, query);
+    // Split by hand: `new URL()` would read a target like `//host/x` as a host name. The path
+    // is the routed one, so `/v1//chat/completions/` cannot dodge a decision about its route.
+    const target = req.url.split('#', 1)[0]!;
+    const query = target.indexOf('?');
+    const path = routedPath(target);
     const params: Record<string, string[]> = {};
     if (query !== -1) {
-      for (const [name, value] of new URLSearchParams(req.url.slice(query + 1))) {
+      for (const [name, value] of new URLSearchParams(target.slice(query + 1))) {
         (params[name] ??= []).push(value);
       }
     }

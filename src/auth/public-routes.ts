@@ -32,6 +32,21 @@ export function normalisePath(target: string): string | undefined {
   return path;
 }
 
+/**
+ * The path the router dispatches a request target on, for services that judge requests by path
+ * (`custom` endpoints): the origin of an absolute-form target dropped, query and fragment cut,
+ * then canonical as `normalisePath` makes it. Paths too odd for that are returned as they are;
+ * the router finds no route for them.
+ */
+export function routedPath(target: string): string {
+  const origin = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(target);
+  let path = origin ? target.slice(origin[0].length) : target;
+  const end = path.search(/[?#]/);
+  if (end !== -1) path = path.slice(0, end);
+  if (path === '') path = '/';
+  return normalisePath(path) ?? path;
+}
+
 /** Matcher for `public_routes`: exact paths, GET (and HEAD, which the router answers as GET). */
 export function createPublicRouteMatcher(routes: readonly string[]): (req: RequestInfo) => boolean {
   const allowed = new Set<string>();
