@@ -81,30 +81,31 @@ describe('Ollama provider: failures before the first byte', () => {
     await assert.rejects(provider.chat(req, callContext()), /option "stop" must be of type array/);
   });
 
-  it('a model load that outlasts first_byte_timeout is a 504 naming the setting', async () => {
+  it('a model load that outlasts first_byte_timeout is a 504; the log detail names the setting', async () => {
     ollama.script({ hang: true });
     const started = Date.now();
     await assert.rejects(provider.chat(chatRequest(), callContext()), (err) => {
       assert.ok(err instanceof UpstreamTimeoutError);
       assert.equal(err.status, 504);
       assert.match(err.message, /0\.4 s/);
-      assert.match(err.message, /first_byte_timeout/);
+      assert.match(JSON.stringify(err.detail), /first_byte_timeout/);
       return true;
     });
     assert.ok(Date.now() - started >= 350);
     assert.equal(await ollama.requests.at(-1)!.outcome, 'aborted');
   });
 
-  it('an unreachable Ollama is a 503 naming the URL and how to start it', async () => {
+  it('an unreachable Ollama is a 503; the URL and how to start it go to the log, not the caller', async () => {
     const gone = await startOllamaStandin();
     await gone.close();
     const orphan = ollamaProvider({ url: gone.url });
     await assert.rejects(orphan.chat(chatRequest(), callContext()), (err) => {
       assert.ok(err instanceof UpstreamUnavailableError);
       assert.equal(err.status, 503);
-      assert.ok(err.message.includes(gone.url), err.message);
+      assert.ok(!err.message.includes(gone.url), err.message);
       assert.match(err.message, /connection refused/);
-      assert.match(err.message, /ollama serve/);
+      assert.ok(JSON.stringify(err.detail).includes(gone.url));
+      assert.match(JSON.stringify(err.detail), /ollama serve/);
       return true;
     });
     await assert.rejects(
@@ -121,7 +122,7 @@ describe('Ollama provider: failures after the stream began', () => {
 
   before(async () => {
     ollama = await startOllamaStandin();
-    provider = ollamaProvider({ url: ollama.url, idle_timeout: 0.3 });
+    provider = ollamaProvider({ url: ollama.url, idle_timeout: 0.6 });
   });
   after(async () => {
     await provider.close();
@@ -159,12 +160,12 @@ describe('Ollama provider: failures after the stream began', () => {
     assert.match((error as Error).message, /without "done": true/);
   });
 
-  it('a silence longer than idle_timeout between tokens is a 504 naming the setting', async () => {
+  it('a silence longer than idle_timeout between tokens is a 504; the log detail names the setting', async () => {
     ollama.script({ reply: 'a b c', tokenDelayMs: 1500 });
     const { seen, error } = await drain(await provider.chat(chatRequest(), callContext()));
     assert.equal(textOf(seen), 'a');
     assert.ok(error instanceof UpstreamTimeoutError, String(error));
-    assert.match((error as Error).message, /idle_timeout/);
+    assert.match(JSON.stringify((error as UpstreamTimeoutError).detail), /idle_timeout/);
     assert.equal(await ollama.requests.at(-1)!.outcome, 'aborted');
   });
 
@@ -233,7 +234,8 @@ describe('Ollama provider: a URL that is not Ollama', () => {
     await assert.rejects(provider.chat(chatRequest(), callContext()), (err) => {
       assert.ok(err instanceof UpstreamError);
       assert.equal(err.status, 502);
-      assert.match(err.message, /no such endpoint.*points at Ollama/);
+      assert.match(err.message, /no such endpoint/);
+      assert.match(JSON.stringify(err.detail), /points at Ollama/);
       return true;
     });
     await provider.close();

@@ -59,7 +59,9 @@ class AnswerState {
   }
 
   fail(what: string): UpstreamError {
-    return new UpstreamError(`${this.label.name} at ${this.label.url} sent ${what}.`, 502);
+    return new UpstreamError(`${this.label.name} sent ${what}.`, 502, {
+      detail: { url: this.label.url },
+    });
   }
 
   /** `load`/`unload`/absent mean a normal end; Ollama itself reports tool calls as `stop`. */

@@ -44,7 +44,7 @@ function usageOf(chunk: WireChunk): Usage | undefined {
 }
 
 function fail(label: UpstreamLabel, what: string): UpstreamError {
-  return new UpstreamError(`${label.name} at ${label.url} sent ${what}.`, 502);
+  return new UpstreamError(`${label.name} sent ${what}.`, 502, { detail: { url: label.url } });
 }
 
 function checkError(chunk: WireChunk, label: UpstreamLabel): void {

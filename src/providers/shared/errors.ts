@@ -7,7 +7,11 @@ import {
   UpstreamUnavailableError,
 } from '../../errors/errors.js';
 
-/** How error messages name an upstream and tell the operator what to do about it. */
+/**
+ * How error messages name an upstream and tell the operator what to do about it. Callers see the
+ * upstream's product name only; its address and the operator's fix go to `detail`, which is
+ * logged and never sent (the address of an internal model server is not the caller's business).
+ */
 export interface UpstreamLabel {
   /** Product name, e.g. `Ollama`. */
   name: string;
@@ -64,18 +68,16 @@ export function mapRequestError(
   if (err instanceof GatewayError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'UND_ERR_HEADERS_TIMEOUT') {
-    return new UpstreamTimeoutError(
-      `${label.name} at ${label.url} sent no response within ${firstByteTimeoutMs / 1000} s ` +
-        `(first_byte_timeout); the model may still be loading. Raise first_byte_timeout in this ` +
-        `provider's config in run.yaml if cold loads take longer.`,
-      { cause: err },
-    );
+    return firstByteTimeoutError(label, firstByteTimeoutMs, err);
   }
   const netCode = networkErrorCode(err);
   const reason = netCode ? CONNECT_CODES[netCode] : errorText(err);
   return new UpstreamUnavailableError(
-    `${label.name} at ${label.url} is not reachable (${reason}). ${label.unreachableHint}`,
-    { cause: err },
+    `${label.name} is not reachable (${reason}); try again later.`,
+    {
+      cause: err,
+      detail: { url: label.url, fix: label.unreachableHint },
+    },
   );
 }
 
@@ -84,28 +86,40 @@ export function mapStreamError(err: unknown, label: UpstreamLabel): GatewayError
   if (err instanceof GatewayError) return err;
   const netCode = networkErrorCode(err);
   const reason = netCode ? CONNECT_CODES[netCode] : errorText(err);
-  return new UpstreamError(
-    `${label.name} at ${label.url} stopped in the middle of the answer (${reason}).`,
-    502,
-    { cause: err },
-  );
+  return new UpstreamError(`${label.name} stopped in the middle of the answer (${reason}).`, 502, {
+    cause: err,
+    detail: { url: label.url },
+  });
 }
 
 /** The error for an idle gap between chunks longer than the configured idle timeout. */
 export function idleTimeoutError(label: UpstreamLabel, idleMs: number): UpstreamTimeoutError {
   return new UpstreamTimeoutError(
-    `${label.name} at ${label.url} sent nothing for ${idleMs / 1000} s in the middle of the ` +
-      `answer (idle_timeout). Raise idle_timeout in this provider's config in run.yaml if the ` +
-      `model is that slow.`,
+    `${label.name} sent nothing for ${idleMs / 1000} s in the middle of the answer.`,
+    {
+      detail: {
+        url: label.url,
+        fix: "raise idle_timeout in this provider's config in run.yaml if the model is that slow",
+      },
+    },
   );
 }
 
 /** The error for a first body byte that never came (headers arrived, then silence). */
-export function firstByteTimeoutError(label: UpstreamLabel, ms: number): UpstreamTimeoutError {
+export function firstByteTimeoutError(
+  label: UpstreamLabel,
+  ms: number,
+  cause?: unknown,
+): UpstreamTimeoutError {
   return new UpstreamTimeoutError(
-    `${label.name} at ${label.url} sent no output within ${ms / 1000} s (first_byte_timeout); ` +
-      `the model may still be loading. Raise first_byte_timeout in this provider's config in ` +
-      `run.yaml if cold loads take longer.`,
+    `${label.name} sent no output within ${ms / 1000} s; the model may still be loading.`,
+    {
+      cause,
+      detail: {
+        url: label.url,
+        fix: "raise first_byte_timeout in this provider's config in run.yaml if cold loads take longer",
+      },
+    },
   );
 }
 
@@ -126,12 +140,9 @@ export function mapStatusError(
     return new ModelNotFoundError(model, label.missingModelHint(model), { detail });
   }
   if (status === 404) {
-    return new UpstreamError(
-      `${label.name} at ${label.url} has no such endpoint (HTTP 404: ${quoted}). Check that url ` +
-        `in this provider's config points at ${label.name}.`,
-      502,
-      { detail },
-    );
+    return new UpstreamError(`${label.name} has no such endpoint (HTTP 404).`, 502, {
+      detail: { ...detail, url: label.url, fix: `check that url points at ${label.name}` },
+    });
   }
   if (status === 400 || status === 422) {
     return new InvalidRequestError(`${label.name} rejected the request: ${quoted}`, undefined, {
@@ -149,10 +160,11 @@ export function mapStatusError(
   }
   if (status === 401 || status === 403) {
     return new UpstreamError(
-      `${label.name} at ${label.url} refused the gateway's credentials (HTTP ${status}): ` +
-        `${quoted}. Check api_key in this provider's config.`,
+      `${label.name} refused the gateway's credentials (HTTP ${status}).`,
       502,
-      { detail },
+      {
+        detail: { ...detail, url: label.url, fix: "check api_key in this provider's config" },
+      },
     );
   }
   return new UpstreamError(`${label.name} failed (HTTP ${status}): ${quoted}`, 502, { detail });
