@@ -54,6 +54,8 @@ export class WindowQuotaLimiter implements QuotaLimiter {
     }
   }
 
+  // TODO(quota): concurrent generations all pass this check before any is charged, so a budget
+  // can be overshot by up to (parallel requests - 1) answers; a reservation would need max_tokens.
   async checkTokens(principal: Principal | undefined, clientIp: string): Promise<void> {
     const budget = this.config.max_tokens_per_period;
     if (!budget) return;

@@ -86,6 +86,7 @@ export async function* chargeUnfinished(
       yield event;
     }
   } finally {
+    // TODO(quota): the prompt's tokens are only reported in the final frame, so they go uncharged.
     if (!finished && produced > 0) onUsage({ promptTokens: 0, completionTokens: produced });
   }
 }
