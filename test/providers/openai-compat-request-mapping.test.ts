@@ -146,8 +146,9 @@ describe('OpenAI-compatible providers: what they send upstream', () => {
     await assert.rejects(provider.chat(chatRequest({ model: MODEL }), callContext()), (err) => {
       assert.ok(err instanceof UpstreamError);
       assert.equal(err.status, 502);
-      assert.match(err.message, /api_key/);
-      assert.match(err.message, /Incorrect API key provided/);
+      assert.match(err.message, /refused the gateway's credentials/);
+      assert.match(JSON.stringify(err.detail), /api_key/);
+      assert.match(JSON.stringify(err.detail), /Incorrect API key provided/);
       return true;
     });
     await provider.close();
