@@ -91,6 +91,7 @@ export function renderReport(r: Results): string {
           'req/s c=32',
           'vs direct',
           'CPU ms / 1k req',
+          'req/s per busy core',
           'direct÷arm RPS (harness ≥2)',
           'errors',
         ],
