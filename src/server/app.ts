@@ -83,8 +83,14 @@ function installRequestLog(app: FastifyInstance, metrics: ServerMetrics): void {
       ...(request.streamError ? { streamError: request.streamError } : {}),
       ...(request.streamAborted ? { clientAborted: true } : {}),
     };
-    if (status >= 500 || request.streamError) request.log.error(line, 'request');
-    else request.log.info(line, 'request');
+    if ((status >= 500 && !request.streamAborted) || request.streamError) {
+      request.log.error(line, 'request');
+    } else request.log.info(line, 'request');
+  });
+  // A client that leaves before any answer was sent gets no onResponse; still log its line.
+  app.addHook('onRequestAbort', async (request: FastifyRequest) => {
+    const path = request.url.split('?', 1)[0];
+    request.log.info({ method: request.method, path, status: 499, clientAborted: true }, 'request');
   });
 }
 
@@ -136,7 +142,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.setErrorHandler(async (thrown, request, reply) => {
     const err = fromFrameworkError(thrown);
     const response = toHttpError(err);
-    if (response.status >= 500) request.log.error({ err }, 'request failed');
+    // A failure caused by the caller hanging up (the upstream call was cancelled) is not ours.
+    if (request.streamAborted) request.log.info({ code: response.body.error.code }, 'client gone');
+    else if (response.status >= 500) request.log.error({ err }, 'request failed');
     else request.log.debug({ code: response.body.error.code }, response.body.error.message);
     return reply.status(response.status).headers(response.headers).send(response.body);
   });

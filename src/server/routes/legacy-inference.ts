@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { collect } from '../../translate/collect.js';
 import {
   parseLegacyChat,
   parseLegacyCompletion,
@@ -12,14 +11,8 @@ import {
   legacyCompletionChunks,
 } from '../../translate/legacy-response.js';
 import type { ServerDeps } from '../deps.js';
-import {
-  callContext,
-  chargeUnfinished,
-  chargeUsage,
-  checkTokenBudget,
-  resolveModel,
-} from '../models-access.js';
-import { sendSse } from '../sse.js';
+import { callContext, chargeUsage, checkTokenBudget, resolveModel } from '../models-access.js';
+import { serveGeneration } from '../generation.js';
 
 /**
  * Llama Stack 0.2.x inference routes, the ones the tutorial calls. Unlike 0.2.x, errors found
@@ -28,36 +21,24 @@ import { sendSse } from '../sse.js';
 export function registerLegacyInferenceRoutes(app: FastifyInstance, deps: ServerDeps): void {
   app.post('/v1/inference/chat-completion', async (request, reply) => {
     const { body, request: chat } = parseLegacyChat(request.body);
-    const { record, provider } = resolveModel(deps, request, body.model_id, 'llm');
-    await checkTokenBudget(deps, request);
-    chat.model = record.providerResourceId;
-
-    const events = await provider.chat(chat, callContext(request));
-    const onUsage = chargeUsage(deps, request, record.identifier);
-    if (!chat.stream) {
-      const gen = await collect(events);
-      onUsage(gen.usage);
-      return legacyChatBody(gen);
-    }
-    const chunks = legacyChatChunks(chargeUnfinished(events, onUsage), onUsage);
-    return sendSse(request, reply, chunks, { doneSentinel: false });
+    return serveGeneration(deps, request, reply, {
+      model: body.model_id,
+      stream: chat.stream,
+      start: (provider, model, ctx) => provider.chat({ ...chat, model }, ctx),
+      body: legacyChatBody,
+      chunks: legacyChatChunks,
+      doneSentinel: false,
+    });
   });
 
   app.post('/v1/inference/completion', async (request, reply) => {
     const { body, request: completion } = parseLegacyCompletion(request.body);
-    const { record, provider } = resolveModel(deps, request, body.model_id, 'llm');
-    await checkTokenBudget(deps, request);
-    completion.model = record.providerResourceId;
-
-    const events = await provider.complete(completion, callContext(request));
-    const onUsage = chargeUsage(deps, request, record.identifier);
-    if (!completion.stream) {
-      const gen = await collect(events);
-      onUsage(gen.usage);
-      return legacyCompletionBody(gen);
-    }
-    const chunks = legacyCompletionChunks(chargeUnfinished(events, onUsage), onUsage);
-    return sendSse(request, reply, chunks, {
+    return serveGeneration(deps, request, reply, {
+      model: body.model_id,
+      stream: completion.stream,
+      start: (provider, model, ctx) => provider.complete({ ...completion, model }, ctx),
+      body: legacyCompletionBody,
+      chunks: legacyCompletionChunks,
       doneSentinel: false,
     });
   });
