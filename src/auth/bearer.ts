@@ -1,7 +1,10 @@
 import { AuthenticationError } from '../errors/errors.js';
 import type { RequestInfo } from './types.js';
 
-/** Node's default `http.maxHeaderSize`; larger headers never reach us unless the server raises it. */
+/**
+ * Node's default `http.maxHeaderSize`; larger headers never reach us unless the server raises
+ * it.
+ */
 export const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
 
 /**

@@ -22,8 +22,8 @@ export function readClaim(claims: Claims, path: string): unknown {
 
 /**
  * Llama Stack's claims → attributes rule: lists as-is (string members), strings split on
- * whitespace, anything else skipped. Several claims may feed one attribute; values are deduplicated.
- * A configured mapping replaces the default one entirely.
+ * whitespace, anything else skipped. Several claims may feed one attribute; values are
+ * deduplicated. A configured mapping replaces the default one entirely.
  */
 export function attributesFromClaims(
   claims: Claims,

@@ -28,7 +28,9 @@ export class CustomAuthenticator implements Authenticator {
     private readonly endpoint: string,
     private readonly deps: CustomAuthenticatorDeps,
   ) {
-    this.missingMessage = `Authentication required. Please provide your API key as a Bearer token (validated by ${new URL(endpoint).host})`;
+    this.missingMessage =
+      'Authentication required. Please provide your API key as a Bearer token ' +
+      `(validated by ${new URL(endpoint).host})`;
   }
 
   async start(): Promise<void> {}

@@ -54,7 +54,8 @@ export class IntrospectionVerifier {
       const has = [claims.aud].flat();
       if (![this.config.audience].flat().some((aud) => has.includes(aud))) {
         throw new AuthenticationError(
-          `wrong audience: expected ${listOf(this.config.audience)}, token has [${has.map(show).join(', ')}]`,
+          `wrong audience: expected ${listOf(this.config.audience)}, ` +
+            `token has [${has.map(show).join(', ')}]`,
         );
       }
     }

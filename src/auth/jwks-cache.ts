@@ -88,14 +88,16 @@ export class KeySetCache {
     const hint = this.keys.some((k) => k.kid === kid) ? ` for algorithm ${alg}` : '';
     // The kid is attacker-chosen and ends up in WWW-Authenticate: printable and short only.
     throw new AuthenticationError(
-      `unknown signing key (kid ${show(kid)})${hint}: the issuer's keys rotated or the token comes from another issuer`,
+      `unknown signing key (kid ${show(kid)})${hint}: ` +
+        "the issuer's keys rotated or the token comes from another issuer",
     );
   }
 
   private find(kid: string | undefined, alg: string): { key: CryptoKey; ref: string } | undefined {
     const usable = this.keys.filter((k) => k.keys.has(alg) && (kid === undefined || k.kid === kid));
     // Without a kid we only guess when the guess is unambiguous.
-    // TODO(auth): try each candidate for kid-less tokens when several keys fit (some mocks omit kid).
+    // TODO(auth): try each candidate for kid-less tokens when several keys fit (some mocks omit
+    // kid).
     if (usable.length !== 1 && (kid === undefined || usable.length === 0)) return undefined;
     const chosen = usable[0]!;
     return { key: chosen.keys.get(alg)!, ref: chosen.fingerprint };

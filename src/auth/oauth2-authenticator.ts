@@ -11,6 +11,7 @@ import { JwtVerifier } from './jwt-verifier.js';
 import { VerifiedTokenCache } from './token-cache.js';
 import type { Authenticator, Principal, RequestInfo } from './types.js';
 
+const MISSING_TOKEN = 'Authentication required. Please provide a valid OAuth2 Bearer token';
 const DEFAULT_JWKS_TIMEOUT_S = 5;
 const DEFAULT_REFETCH_COOLDOWN_S = 10;
 const TOKEN_CACHE_ENTRIES = 10_000;
@@ -82,8 +83,8 @@ export class OAuth2Authenticator implements Authenticator {
       this.keys = keys;
       this.verifyToken = (token) => verifier.verify(token);
       this.missingMessage = config.issuer
-        ? `Authentication required. Please provide a valid OAuth2 Bearer token from ${listOf(config.issuer)}`
-        : 'Authentication required. Please provide a valid OAuth2 Bearer token in the Authorization header';
+        ? `${MISSING_TOKEN} from ${listOf(config.issuer)}`
+        : `${MISSING_TOKEN} in the Authorization header`;
     } else {
       const introspection = config.introspection!;
       this.cache = new VerifiedTokenCache({
@@ -100,8 +101,8 @@ export class OAuth2Authenticator implements Authenticator {
       );
       this.verifyToken = async (token) => ({ principal: await verifier.verify(token) });
       this.missingMessage = config.issuer
-        ? `Authentication required. Please provide a valid OAuth2 Bearer token from ${listOf(config.issuer)}`
-        : `Authentication required. Please provide a valid OAuth2 Bearer token validated by ${new URL(introspection.url).host}`;
+        ? `${MISSING_TOKEN} from ${listOf(config.issuer)}`
+        : `${MISSING_TOKEN} validated by ${new URL(introspection.url).host}`;
     }
   }
 

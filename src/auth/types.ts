@@ -25,7 +25,10 @@ export interface Authenticator {
   start(): Promise<void>;
   /** Routes that skip authentication (checked on the normalised path). */
   isPublic(req: RequestInfo): boolean;
-  /** Resolves the caller or throws AuthenticationError (401) / AuthServiceUnavailableError (503). */
+  /**
+   * Resolves the caller or throws AuthenticationError (401) / AuthServiceUnavailableError
+   * (503).
+   */
   authenticate(req: RequestInfo): Promise<Principal>;
   close(): Promise<void>;
 }

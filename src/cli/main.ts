@@ -2,10 +2,12 @@
 import { ConfigError } from '../errors/errors.js';
 import { LLAMAGATE_VERSION } from '../version.js';
 
-const USAGE = `llamagate ${LLAMAGATE_VERSION}
+const USAGE =
+  `llamagate ${LLAMAGATE_VERSION}
 
 Usage:
-  llamagate dev [options]                 identity provider + stack server + client service, wired together
+  llamagate dev [options]                 identity provider + stack server + client service,` +
+  ` wired together
   llamagate stack run --config run.yaml [--port N] [--env KEY=VALUE ...]
                                           the Llama-Stack-compatible inference server
   llamagate idp [options]                 the embedded Keycloak-compatible identity provider

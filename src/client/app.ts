@@ -57,7 +57,8 @@ export function createClientApp(deps: ClientAppDeps): FastifyInstance {
   });
   app.setNotFoundHandler((req) => {
     throw new NotFoundError(
-      `no route for ${req.method} ${pathOf(req.url)}: this service answers POST /api/invoke and GET /health`,
+      `no route for ${req.method} ${pathOf(req.url)}: ` +
+        'this service answers POST /api/invoke and GET /health',
     );
   });
 
@@ -102,7 +103,8 @@ function installJsonParser(app: FastifyInstance): void {
       if (!err) return done(null, value);
       done(
         new InvalidRequestError(
-          `request body is not valid JSON (${err.message}): send {"prompt": "..."} with Content-Type: application/json`,
+          `request body is not valid JSON (${err.message}): ` +
+            'send {"prompt": "..."} with Content-Type: application/json',
         ),
         undefined,
       );

@@ -85,7 +85,8 @@ function parseHistory(value: unknown): ChatMessage[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
     throw new InvalidRequestError(
-      `messages must be an array of {"role": "user"|"assistant"|"system", "content": "..."}, got ${typeName(value)}`,
+      'messages must be an array of {"role": "user"|"assistant"|"system", "content": "..."}, ' +
+        `got ${typeName(value)}`,
       'messages',
     );
   }

@@ -8,7 +8,10 @@ import { readRealmClientSecret, SHIPPED_REALM_FILE } from './realm-secret.js';
 /** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
 export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic';
 
-/** Everything the client service and `llamagate token` need, validated and with defaults applied. */
+/**
+ * Everything the client service and `llamagate token` need, validated and with defaults
+ * applied.
+ */
 export interface ClientSettings {
   keycloakBaseUrl: string;
   keycloakRealm: string;
@@ -156,7 +159,8 @@ function finish(input: EnvInput, options: LoadSettingsOptions): ClientSettings {
     tokenUrl:
       o.tokenUrl ??
       input.KEYCLOAK_TOKEN_URL ??
-      `${keycloakBaseUrl}/realms/${encodeURIComponent(keycloakRealm)}/protocol/openid-connect/token`,
+      `${keycloakBaseUrl}/realms/${encodeURIComponent(keycloakRealm)}` +
+        '/protocol/openid-connect/token',
     clientAuth:
       o.clientAuth ??
       (input.KEYCLOAK_CLIENT_AUTH as ClientAuthMethod | undefined) ??

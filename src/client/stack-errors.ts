@@ -75,7 +75,8 @@ export function stackTransportError(
     );
   }
   return new UpstreamUnavailableError(
-    `stack server at ${where} is not reachable (${failure.reason}) — is it running? check LLS_BASE_URL`,
+    `stack server at ${where} is not reachable (${failure.reason}) — ` +
+      'is it running? check LLS_BASE_URL',
     { detail: failure },
   );
 }

@@ -33,7 +33,8 @@ const DISABLED = '__disabled__';
 const DIGITS = String.raw`\d(?:_?\d)*`;
 const PY_INT = new RegExp(String.raw`^\s*[+-]?${DIGITS}\s*$`);
 const PY_FLOAT = new RegExp(
-  String.raw`^\s*[+-]?(?:(?:${DIGITS}\.(?:${DIGITS})?|\.${DIGITS}|${DIGITS})(?:[eE][+-]?${DIGITS})?|inf|infinity|nan)\s*$`,
+  String.raw`^\s*[+-]?(?:(?:${DIGITS}\.(?:${DIGITS})?|\.${DIGITS}|${DIGITS})` +
+    String.raw`(?:[eE][+-]?${DIGITS})?|inf|infinity|nan)\s*$`,
   'i',
 );
 

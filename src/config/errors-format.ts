@@ -115,7 +115,10 @@ function describeIssue(issue: IssueLike, path: PathSegment[], value: unknown): s
   switch (issue.code) {
     case 'invalid_type':
       if (value === undefined) return `is required (a ${expected}); add it.`;
-      return `expected ${expected}, got ${describeValue(path, value)}. Set ${where} to a ${expected}.`;
+      return (
+        `expected ${expected}, got ${describeValue(path, value)}. ` +
+        `Set ${where} to a ${expected}.`
+      );
     case 'invalid_value': {
       const options = (issue.values as unknown[] | undefined)?.map((v) => String(v)).join(', ');
       return `got ${describeValue(path, value)}; use one of: ${options}.`;
@@ -170,8 +173,11 @@ function describeBound(issue: IssueLike): string {
   switch (issue.origin) {
     case 'number':
     case 'int':
-    case 'bigint':
-      return `must be ${small ? (strict ? 'greater than' : 'at least') : strict ? 'less than' : 'at most'} ${String(limit)}`;
+    case 'bigint': {
+      const lower = strict ? 'greater than' : 'at least';
+      const upper = strict ? 'less than' : 'at most';
+      return `must be ${small ? lower : upper} ${String(limit)}`;
+    }
     case 'string':
       if (small && Number(limit) === 1) return 'must not be empty';
       return `must have ${small ? 'at least' : 'at most'} ${String(limit)} characters`;

@@ -107,7 +107,8 @@ export function resolvePort(
     const n = /^\d+$/.test(fromEnv) ? Number(fromEnv) : Number.NaN;
     if (!isPort(n)) {
       throw new ConfigError(
-        `Invalid LLAMA_STACK_PORT ${JSON.stringify(fromEnv)}: use an integer between 0 and 65535, ` +
+        `Invalid LLAMA_STACK_PORT ${JSON.stringify(fromEnv)}: ` +
+          'use an integer between 0 and 65535, ' +
           'or unset it to use server.port from the run config.',
       );
     }
@@ -126,7 +127,8 @@ export function parseEnvPairs(pairs: string[]): Record<string, string> {
     const eq = pair.indexOf('=');
     if (eq < 0) {
       throw new ConfigError(
-        `Invalid --env argument #${i + 1}: expected KEY=VALUE (e.g. --env OLLAMA_URL=http://localhost:11434).`,
+        `Invalid --env argument #${i + 1}: ` +
+          'expected KEY=VALUE (e.g. --env OLLAMA_URL=http://localhost:11434).',
       );
     }
     const key = pair.slice(0, eq);

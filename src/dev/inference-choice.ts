@@ -26,7 +26,8 @@ const TINY_SEED = 7;
 
 export const TINY_NOTICE =
   "No Ollama answered and no model file was found, so the embedded engine runs 'tiny-random': " +
-  'a generated test model that produces RANDOM TEXT. For real answers run `ollama pull llama3.2:3b` ' +
+  'a generated test model that produces RANDOM TEXT. ' +
+  'For real answers run `ollama pull llama3.2:3b` ' +
   'with Ollama running, or set LLAMA_CPP_MODEL=/path/to/model.gguf, then restart.';
 
 /** Lists Ollama's local models, or returns undefined when nothing answers at `url`. */

@@ -23,7 +23,10 @@ function quote(value: string): string {
 
 function bearerChallenge(err: AuthenticationError): string {
   if (err.bearerError === undefined) return 'Bearer realm="llamagate"';
-  return `Bearer realm="llamagate", error=${quote(err.bearerError)}, error_description=${quote(err.message)}`;
+  return (
+    `Bearer realm="llamagate", error=${quote(err.bearerError)}, ` +
+    `error_description=${quote(err.message)}`
+  );
 }
 
 /**

@@ -23,7 +23,10 @@ export interface IdpOptions {
   port?: number;
   realmFile?: string;
   dataDir?: string;
-  /** Scheme, host and port of the issuer, e.g. `http://localhost:8080`; `/realms/<realm>` is appended. */
+  /**
+   * Scheme, host and port of the issuer, e.g. `http://localhost:8080`; `/realms/<realm>` is
+   * appended.
+   */
   issuerBaseUrl?: string;
   log?: Logger;
 }
@@ -40,7 +43,10 @@ export interface RunningIdp {
   rotateKeys(): Promise<string>;
 }
 
-/** configs/keycloak/lls-auth-realm.json of this package (works from src/ via tsx and from dist/). */
+/**
+ * configs/keycloak/lls-auth-realm.json of this package (works from src/ via tsx and from
+ * dist/).
+ */
 export const DEFAULT_REALM_FILE = fileURLToPath(
   new URL('../../configs/keycloak/lls-auth-realm.json', import.meta.url),
 );
@@ -173,7 +179,8 @@ function warnAboutUnusableUsers(
 ): void {
   for (const user of realm.users.values()) {
     if (user.serviceAccountClientId === undefined && user.password === undefined) {
-      // TODO(idp): verify Keycloak's hashed credentials (pbkdf2/argon2 `secretData`) so full exports work.
+      // TODO(idp): verify Keycloak's hashed credentials (pbkdf2/argon2 `secretData`) so full
+      // exports work.
       log.warn(
         { user: user.username },
         'user has no plain-text password credential; it cannot log in',

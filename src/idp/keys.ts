@@ -85,7 +85,8 @@ async function readMaterial(file: string): Promise<KeyMaterial | undefined> {
   const parsed = materialSchema.safeParse(json);
   if (!parsed.success) {
     throw new ConfigError(
-      `IdP key file ${file} is damaged (${parsed.error.issues[0]?.message}); delete it to generate new keys`,
+      `IdP key file ${file} is damaged (${parsed.error.issues[0]?.message}); ` +
+        'delete it to generate new keys',
     );
   }
   return parsed.data as KeyMaterial;

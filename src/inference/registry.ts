@@ -61,7 +61,8 @@ export class ModelRegistry {
     if (matches.length > 1) {
       const ids = matches.map((m) => m.identifier).join(', ');
       throw new InvalidRequestError(
-        `Model name '${name}' is served by several providers (${ids}); use one of these identifiers.`,
+        `Model name '${name}' is served by several providers (${ids}); ` +
+          'use one of these identifiers.',
         'model',
       );
     }

@@ -39,7 +39,8 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   // Asynchronous stdout: a synchronous write per request line was the largest cost the gateway
-  // added per request in benchmarks. sonic-boom still flushes what is buffered when the process exits.
+  // added per request in benchmarks. sonic-boom still flushes what is buffered when the process
+  // exits.
   const destination = settings.destination ?? pino.destination({ dest: 1, sync: false });
   return pino(options, destination);
 }

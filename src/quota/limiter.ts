@@ -109,7 +109,8 @@ export class WindowQuotaLimiter implements QuotaLimiter {
     const who = subject.authenticated ? 'this principal' : 'this client address';
     const retryAfter = (window.resetsAtMs - this.deps.now()) / 1000;
     return new RateLimitError(
-      `${kind} quota exceeded: ${limit} per ${this.config.period} for ${who}; resets at ${formatReset(window.resetsAtMs)}`,
+      `${kind} quota exceeded: ${limit} per ${this.config.period} for ${who}; ` +
+        `resets at ${formatReset(window.resetsAtMs)}`,
       retryAfter,
     );
   }

@@ -31,8 +31,9 @@ export function resolveModel(
 
   if (record.modelType !== type) {
     const want = type === 'llm' ? 'a language model (llm)' : 'an embedding model';
+    const actual = record.modelType === 'llm' ? 'a language model' : 'an embedding model';
     throw new InvalidRequestError(
-      `Model '${name}' is ${record.modelType === 'llm' ? 'a language model' : 'an embedding model'}; this route needs ${want}`,
+      `Model '${name}' is ${actual}; this route needs ${want}`,
       'model',
     );
   }

@@ -13,7 +13,8 @@ export function imageToBase64(ref: string, where: string): string {
   if (match) return checkedBase64(ref.slice(match[0].length), where);
   if (/^https?:\/\//i.test(ref)) {
     throw new InvalidRequestError(
-      `${where}: image URLs are not fetched by the server; send the image inline as a data:image/...;base64 URI`,
+      `${where}: image URLs are not fetched by the server; ` +
+        'send the image inline as a data:image/...;base64 URI',
       where,
     );
   }

@@ -43,7 +43,8 @@ function compile(rule: AccessRule, index: number): CompiledRule {
       const condition = parseCondition(text);
       if (!condition) {
         throw new ConfigError(
-          `${where}: Invalid condition: '${text}' (expected e.g. 'user is owner', 'user with admin in roles', 'user in owners teams', 'resource is unowned')`,
+          `${where}: Invalid condition: '${text}' (expected e.g. 'user is owner', ` +
+            "'user with admin in roles', 'user in owners teams', 'resource is unowned')",
         );
       }
       return condition;

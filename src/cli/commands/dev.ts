@@ -75,7 +75,8 @@ function banner(dev: RunningDev): string {
     '',
     'llamagate is running:',
     `  identity provider  ${dev.idp.issuer}   (client lls-client, realm lls-auth)`,
-    `  stack server       ${dev.stack.url}   (run.yaml auth: bearer tokens from the identity provider)`,
+    `  stack server       ${dev.stack.url}   ` +
+      '(run.yaml auth: bearer tokens from the identity provider)',
     `  client service     ${dev.client.url}`,
     dev.inference.kind === 'ollama'
       ? `  inference          Ollama at ${dev.inference.url}, model ${dev.modelId}`
@@ -83,12 +84,15 @@ function banner(dev: RunningDev): string {
     ...notes(dev),
     '',
     'Try it:',
-    `  curl -s -X POST ${invoke} -H "Content-Type: application/json" -d '{"prompt": "Who are you?"}'`,
+    `  curl -s -X POST ${invoke} -H "Content-Type: application/json" ` +
+      `-d '{"prompt": "Who are you?"}'`,
     '',
     'Or call the stack server directly with a token:',
     `  ${tokenCommand(dev)}`,
-    `  curl -s -X POST ${dev.stack.url}/v1/inference/chat-completion -H "Authorization: Bearer $TOKEN" \\`,
-    `    -H "Content-Type: application/json" -d '{"model_id":"${dev.modelId}","messages":[{"role":"user","content":"Hello from Llama Stack!"}]}'`,
+    `  curl -s -X POST ${dev.stack.url}/v1/inference/chat-completion ` +
+      '-H "Authorization: Bearer $TOKEN" \\',
+    `    -H "Content-Type: application/json" -d '{"model_id":"${dev.modelId}",` +
+      `"messages":[{"role":"user","content":"Hello from Llama Stack!"}]}'`,
     '',
     'Ctrl-C stops everything.',
   ].join('\n');

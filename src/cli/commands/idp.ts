@@ -9,8 +9,10 @@ import {
 } from '../../idp/index.js';
 import { onShutdown } from './signals.js';
 
-const USAGE = `Usage:
-  llamagate idp [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--realm-file FILE] [--data-dir DIR] [--issuer-url URL]
+const USAGE =
+  `Usage:
+  llamagate idp [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--realm-file FILE]` +
+  ` [--data-dir DIR] [--issuer-url URL]
   llamagate idp rotate-keys [--data-dir DIR]
 
 Options:

@@ -4,9 +4,9 @@ import { OAuthError, sendJson } from '../oauth-error.js';
 import type { IdpState } from '../state.js';
 
 function invalidToken(realm: string, description: string): OAuthError {
-  return new OAuthError(401, 'invalid_token', description, {
-    'www-authenticate': `Bearer realm="${realm}", error="invalid_token", error_description="${description}"`,
-  });
+  const challenge =
+    `Bearer realm="${realm}", error="invalid_token", ` + `error_description="${description}"`;
+  return new OAuthError(401, 'invalid_token', description, { 'www-authenticate': challenge });
 }
 
 /**

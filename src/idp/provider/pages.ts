@@ -24,13 +24,14 @@ export function loginPage(options: {
   const error = options.error
     ? `<p class="error" role="alert">${escapeHtml(options.error)}</p>`
     : '';
+  const username = escapeHtml(options.username ?? '');
   return page(
     `Sign in to ${options.realm}`,
     `<h1>Sign in to ${escapeHtml(options.realm)}</h1>
 <p>Client: ${escapeHtml(options.clientId)}</p>${error}
 <form method="post" action="${escapeHtml(options.action)}">
 <label for="username">Username or email</label>
-<input id="username" name="username" autocomplete="username" autofocus value="${escapeHtml(options.username ?? '')}">
+<input id="username" name="username" autocomplete="username" autofocus value="${username}">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password">
 <button type="submit">Sign In</button>

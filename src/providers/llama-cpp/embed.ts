@@ -14,7 +14,8 @@ export function tokenizeInputs(
   const size = model.embeddingVectorSize;
   if (req.dimensions !== undefined && req.dimensions !== size) {
     throw new InvalidRequestError(
-      `dimensions=${req.dimensions} is not available: this model produces ${size}-dimensional embeddings`,
+      `dimensions=${req.dimensions} is not available: ` +
+        `this model produces ${size}-dimensional embeddings`,
       'dimensions',
     );
   }

@@ -123,7 +123,10 @@ export interface LoadModelOptions {
   signal?: AbortSignal;
 }
 
-/** Loads a (pre-checked) GGUF file; a native failure becomes a ConfigError with llama.cpp's reason. */
+/**
+ * Loads a (pre-checked) GGUF file; a native failure becomes a ConfigError with llama.cpp's
+ * reason.
+ */
 export async function loadModel(
   llama: Llama,
   opts: LoadModelOptions,

@@ -53,8 +53,9 @@ export async function inspectModelFile(path: string, origin: string): Promise<Mo
   }
 
   if (read < 4 || header.toString('latin1', 0, 4) !== 'GGUF') {
+    const start = describeStart(header.subarray(0, Math.min(read, 4)));
     fail(
-      `is not a GGUF model: it starts with ${describeStart(header.subarray(0, Math.min(read, 4)))} ` +
+      `is not a GGUF model: it starts with ${start} ` +
         "instead of 'GGUF'. Convert it with llama.cpp's convert_hf_to_gguf.py or use a .gguf file.",
     );
   }

@@ -56,7 +56,9 @@ export async function resolveOllamaModel(
   const dir = ollamaModelsDir(modelsDir);
   const ref = parseOllamaModelName(model);
   const manifest = manifestPath(dir, ref);
-  const pullHint = `Run 'ollama pull ${model}' (the store is ${dir}; set models_dir or OLLAMA_MODELS if it lives elsewhere).`;
+  const pullHint =
+    `Run 'ollama pull ${model}' (the store is ${dir}; ` +
+    'set models_dir or OLLAMA_MODELS if it lives elsewhere).';
 
   let text: string;
   try {
@@ -76,7 +78,8 @@ export async function resolveOllamaModel(
     layers = parsed.layers as ManifestLayer[];
   } catch (err) {
     throw new ConfigError(
-      `Ollama manifest ${manifest} for '${model}' is not valid (${(err as Error).message}). ${pullHint}`,
+      `Ollama manifest ${manifest} for '${model}' is not valid (${(err as Error).message}). ` +
+        pullHint,
       { cause: err },
     );
   }
@@ -86,7 +89,8 @@ export async function resolveOllamaModel(
   const match = digest ? /^sha256:([a-f0-9]{64})$/.exec(digest) : null;
   if (!match) {
     throw new ConfigError(
-      `Ollama manifest ${manifest} for '${model}' has no model layer (${MODEL_LAYER}) with a sha256 digest. ${pullHint}`,
+      `Ollama manifest ${manifest} for '${model}' has no model layer (${MODEL_LAYER}) ` +
+        `with a sha256 digest. ${pullHint}`,
     );
   }
   return join(dir, 'blobs', `sha256-${match[1]}`);

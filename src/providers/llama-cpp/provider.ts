@@ -231,7 +231,8 @@ export class LlamaCppProvider implements InferenceProvider {
 
   private notAChatModel(model: string): InvalidRequestError {
     return new InvalidRequestError(
-      `model '${model}' is served as an embedding model by inline::llama-cpp; it cannot chat or complete`,
+      `model '${model}' is served as an embedding model by inline::llama-cpp; ` +
+        'it cannot chat or complete',
       'model',
     );
   }
@@ -280,7 +281,8 @@ export class LlamaCppProvider implements InferenceProvider {
     const room = engine.contextSize - promptTokens;
     if (room <= 0) {
       throw new InvalidRequestError(
-        `the prompt is ${promptTokens} tokens, but the model's context holds ${engine.contextSize}; ` +
+        `the prompt is ${promptTokens} tokens, ` +
+          `but the model's context holds ${engine.contextSize}; ` +
           'shorten the conversation or raise context_size in the provider config',
         'messages',
       );

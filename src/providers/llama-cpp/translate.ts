@@ -81,7 +81,8 @@ export async function toGrammar(
     return await llama.createGrammarForJsonSchema(schema as never);
   } catch (err) {
     throw new InvalidRequestError(
-      `response_format json_schema cannot be enforced by inline::llama-cpp: ${(err as Error).message}. ` +
+      'response_format json_schema cannot be enforced by inline::llama-cpp: ' +
+        `${(err as Error).message}. ` +
         'Simplify the schema (objects, arrays, strings, numbers, booleans, enums, const).',
       'response_format',
       { cause: err },

@@ -26,7 +26,10 @@ export const ollamaConfigSchema = z
 
 export type OllamaConfig = z.infer<typeof ollamaConfigSchema>;
 
-/** Drops trailing slashes and an OpenAI-layer `/v1` suffix: `http://h:11434/v1/` -> `http://h:11434`. */
+/**
+ * Drops trailing slashes and an OpenAI-layer `/v1` suffix:
+ * `http://h:11434/v1/` -> `http://h:11434`.
+ */
 export function normaliseOllamaUrl(raw: string): string {
   return raw.replace(/\/+$/, '').replace(/\/v1$/, '');
 }

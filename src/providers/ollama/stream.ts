@@ -3,7 +3,10 @@ import type { ChatEvent, FinishReason, ToolCall } from '../../inference/types.js
 import type { UpstreamLabel } from '../shared/errors.js';
 import { newToolCallId } from '../shared/ids.js';
 
-/** Which endpoint produced the lines: `/api/chat` (text in `message`) or `/api/generate` (`response`). */
+/**
+ * Which endpoint produced the lines: `/api/chat` (text in `message`) or `/api/generate`
+ * (`response`).
+ */
 export type OllamaKind = 'chat' | 'generate';
 
 interface OllamaToolCall {
@@ -42,7 +45,8 @@ class AnswerState {
         { detail: { upstreamError: line.error } },
       );
     }
-    // TODO(ollama): `thinking` deltas of reasoning models are dropped; ChatEvent has no slot for them.
+    // TODO(ollama): `thinking` deltas of reasoning models are dropped; ChatEvent has no slot for
+    // them.
     const text = this.kind === 'chat' ? line.message?.content : line.response;
     if (text) out.push({ type: 'text', text });
     const calls = this.kind === 'chat' ? line.message?.tool_calls : line.tool_calls;

@@ -20,7 +20,10 @@ export interface OllamaMessage {
 
 type KeepAlive = string | number | undefined;
 
-/** Builds the `/api/chat` body. Throws InvalidRequestError for tool arguments that are not JSON objects. */
+/**
+ * Builds the `/api/chat` body. Throws InvalidRequestError for tool arguments that are not JSON
+ * objects.
+ */
 export function toOllamaChat(
   req: ChatRequest,
   stream: boolean,
@@ -54,7 +57,10 @@ export function toOllamaGenerate(
   return body;
 }
 
-/** Maps sampling options to Ollama `options`; absent values stay absent so Modelfile defaults apply. */
+/**
+ * Maps sampling options to Ollama `options`; absent values stay absent so Modelfile defaults
+ * apply.
+ */
 export function toOllamaOptions(s: SamplingOptions): Record<string, unknown> | undefined {
   const options: Record<string, unknown> = {};
   if (s.temperature !== undefined) options.temperature = s.temperature;
@@ -132,7 +138,8 @@ function parseArguments(text: string, index: number, j: number): Record<string, 
     parsed = JSON.parse(text);
   } catch {
     throw new InvalidRequestError(
-      `${param} (message ${index}) is not valid JSON; send the tool arguments as a JSON-encoded object, e.g. "{\\"city\\":\\"Lyon\\"}".`,
+      `${param} (message ${index}) is not valid JSON; send the tool arguments as a ` +
+        `JSON-encoded object, e.g. "{\\"city\\":\\"Lyon\\"}".`,
       param,
     );
   }

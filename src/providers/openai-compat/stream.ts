@@ -5,7 +5,10 @@ import { upstreamErrorMessage } from '../shared/errors.js';
 import { newToolCallId } from '../shared/ids.js';
 import type { SseEvent } from '../shared/sse.js';
 
-/** `/chat/completions` carries text in `delta.content`/`message.content`, `/completions` in `text`. */
+/**
+ * `/chat/completions` carries text in `delta.content`/`message.content`, `/completions` in
+ * `text`.
+ */
 export type OpenAIKind = 'chat' | 'completion';
 
 interface WireToolCall {

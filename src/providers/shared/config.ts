@@ -52,7 +52,10 @@ export const httpUrlSchema = z.string().refine(
   { message: 'must be an absolute http:// or https:// URL, e.g. http://localhost:11434' },
 );
 
-/** Splits a base URL into the origin the pool connects to and a path prefix without a trailing slash. */
+/**
+ * Splits a base URL into the origin the pool connects to and a path prefix without a trailing
+ * slash.
+ */
 export function splitBaseUrl(base: string): { origin: string; prefix: string } {
   const url = new URL(base);
   return { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };

@@ -117,7 +117,9 @@ export function firstByteTimeoutError(
       cause,
       detail: {
         url: label.url,
-        fix: "raise first_byte_timeout in this provider's config in run.yaml if cold loads take longer",
+        fix:
+          "raise first_byte_timeout in this provider's config in run.yaml " +
+          'if cold loads take longer',
       },
     },
   );

@@ -10,7 +10,10 @@ export async function* replayEvents(events: readonly ChatEvent[]): AsyncGenerato
   yield* events;
 }
 
-/** Runs a probe under a hard deadline and turns any failure into the health shape of /v1/providers. */
+/**
+ * Runs a probe under a hard deadline and turns any failure into the health shape of
+ * /v1/providers.
+ */
 export async function probeHealth(
   probe: (signal: AbortSignal) => Promise<void>,
   ms: number,

@@ -185,7 +185,8 @@ export async function ensureTinyModel(
 ): Promise<string> {
   const kind = options.embedding
     ? 'embed'
-    : `${options.endOfTurn === 'never' ? 'endless' : 'chat'}${options.toolCalls === 'eager' ? '-tools' : ''}`;
+    : (options.endOfTurn === 'never' ? 'endless' : 'chat') +
+      (options.toolCalls === 'eager' ? '-tools' : '');
   const ctx = options.contextLength ? `-c${options.contextLength}` : '';
   const name = `tiny-${kind}-s${options.seed ?? 1}${ctx}.gguf`;
   const path = join(dataDir, 'models', name);
