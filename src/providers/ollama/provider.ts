@@ -70,12 +70,17 @@ export class OllamaProvider implements InferenceProvider {
     this.label = {
       name: 'Ollama',
       url: config.url,
-      unreachableHint: `Start it with 'ollama serve' on that host, or fix url in this provider's config in run.yaml.`,
+      unreachableHint:
+        "Start it with 'ollama serve' on that host, or fix url in this provider's config " +
+        'in run.yaml.',
       missingModelHint: (model) => `Run 'ollama pull ${model}' on the Ollama host.`,
     };
   }
 
-  /** Checks configured models against `/api/tags`; an unreachable Ollama is retried in the background. */
+  /**
+   * Checks configured models against `/api/tags`; an unreachable Ollama is retried in the
+   * background.
+   */
   async start(models: readonly ProviderModel[]): Promise<void> {
     this.startupRetry = await startModelCheck({
       log: this.log,
@@ -141,9 +146,13 @@ export class OllamaProvider implements InferenceProvider {
       prompt_eval_count?: number;
     };
     if (!Array.isArray(embeddings) || embeddings.length !== req.input.length) {
+      const count = Array.isArray(embeddings) ? embeddings.length : 'no';
       throw new UpstreamError(
-        `Ollama at ${this.config.url} returned ${Array.isArray(embeddings) ? embeddings.length : 'no'} embeddings for ${req.input.length} inputs.`,
+        `Ollama returned ${count} embeddings for ${req.input.length} inputs.`,
         502,
+        {
+          detail: { url: this.config.url },
+        },
       );
     }
     return { embeddings: embeddings as number[][], promptTokens: prompt_eval_count ?? 0 };
@@ -205,10 +214,9 @@ export class OllamaProvider implements InferenceProvider {
     try {
       return JSON.parse(text);
     } catch {
-      throw new UpstreamError(
-        `Ollama at ${this.config.url} sent a reply that is not JSON: ${text.slice(0, 200)}`,
-        502,
-      );
+      throw new UpstreamError('Ollama sent a reply that is not JSON.', 502, {
+        detail: { url: this.config.url, reply: text.slice(0, 200) },
+      });
     }
   }
 

@@ -93,9 +93,10 @@ export class OpenAICompatProvider implements InferenceProvider {
     this.label = {
       name: flavour.name,
       url: config.url,
-      unreachableHint: `Check that the server is running, or fix url in this provider's config in run.yaml.`,
+      unreachableHint:
+        "Check that the server is running, or fix url in this provider's config in run.yaml.",
       missingModelHint: (model) =>
-        `${flavour.name} at ${config.url} does not serve '${model}' (see GET ${config.url}/models); check provider_model_id in run.yaml.`,
+        `${flavour.name} does not serve '${model}'; check provider_model_id in run.yaml.`,
     };
   }
 
@@ -107,8 +108,9 @@ export class OpenAICompatProvider implements InferenceProvider {
       list: () => this.fetchModelIds(),
       has: (ids, id) => ids.length === 0 || ids.includes(id),
       missingMessage: (id) =>
-        `Model '${id}' is not served by ${this.label.name} at ${this.config.url}; requests for it ` +
-        `fail until it is. Check provider_model_id in run.yaml against GET ${this.config.url}/models.`,
+        `Model '${id}' is not served by ${this.label.name} at ${this.config.url}; requests ` +
+        'for it fail until it is. Check provider_model_id in run.yaml against ' +
+        `GET ${this.config.url}/models.`,
     });
   }
 
@@ -156,9 +158,11 @@ export class OpenAICompatProvider implements InferenceProvider {
       usage?: { prompt_tokens?: number };
     };
     if (!Array.isArray(data) || data.length !== req.input.length) {
+      const count = Array.isArray(data) ? data.length : 'no';
       throw new UpstreamError(
-        `${this.label.name} at ${this.config.url} returned ${Array.isArray(data) ? data.length : 'no'} embeddings for ${req.input.length} inputs.`,
+        `${this.label.name} returned ${count} embeddings for ${req.input.length} inputs.`,
         502,
+        { detail: { url: this.config.url } },
       );
     }
     const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
@@ -233,10 +237,9 @@ export class OpenAICompatProvider implements InferenceProvider {
     try {
       return JSON.parse(text);
     } catch {
-      throw new UpstreamError(
-        `${this.label.name} at ${this.config.url} sent a reply that is not JSON: ${text.slice(0, 200)}`,
-        502,
-      );
+      throw new UpstreamError(`${this.label.name} sent a reply that is not JSON.`, 502, {
+        detail: { url: this.config.url, reply: text.slice(0, 200) },
+      });
     }
   }
 
