@@ -53,7 +53,7 @@ export const ARM_DESCRIPTIONS: Record<ArmId, string> = {
   'llamagate-auth':
     'as llamagate-noauth plus RS256 bearer-token authentication (embedded IdP JWKS; verified-token cache on, one token per virtual user) and access policy',
   'llamagate-auth-log':
-    'as llamagate-auth plus one info-level pino request line per request, written synchronously to a file (the production shape)',
+    'as llamagate-auth plus one info-level pino request line per request, written asynchronously to a file as the product writes its log (the production shape)',
 };
 
 function openaiTarget(

@@ -11,11 +11,12 @@ import { startStack } from '../../src/stack/index.js';
 
 const [configPath, logTo, dataDir] = process.argv.slice(2) as [string, string, string];
 const loaded = parseRunConfig(readFileSync(configPath, 'utf8'), configPath, { env: {} });
-// A file destination is written synchronously, as pino writes to stdout by default.
+// The log file is written the way the product writes its stdout log (asynchronously, see
+// src/logging/logger.ts), so the arm measures the production shape.
 const log =
   logTo === 'silent'
     ? silentLogger()
-    : createLogger({ name: 'stack', destination: pino.destination({ dest: logTo, sync: true }) });
+    : createLogger({ name: 'stack', destination: pino.destination({ dest: logTo, sync: false }) });
 const stack = await startStack(loaded, { port: 0, host: '127.0.0.1', log, dataDir });
 process.stdout.write(`${JSON.stringify({ port: stack.port })}\n`);
 process.on('SIGTERM', () => void stack.close().then(() => process.exit(0)));
