@@ -80,6 +80,7 @@ function installRequestLog(app: FastifyInstance, metrics: ServerMetrics): void {
       status,
       durationMs: Math.round(reply.elapsedTime * 100) / 100,
       principal: request.principal?.id,
+      ...(request.errorMessage ? { error: request.errorMessage } : {}),
       ...(request.streamError ? { streamError: request.streamError } : {}),
       ...(request.streamAborted ? { clientAborted: true } : {}),
     };
@@ -142,6 +143,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.setErrorHandler(async (thrown, request, reply) => {
     const err = fromFrameworkError(thrown);
     const response = toHttpError(err);
+    request.errorMessage = response.body.error.message;
     // A failure caused by the caller hanging up (the upstream call was cancelled) is not ours.
     if (request.streamAborted) request.log.info({ code: response.body.error.code }, 'client gone');
     else if (response.status >= 500) request.log.error({ err }, 'request failed');

@@ -10,6 +10,8 @@ declare module 'fastify' {
     streamAborted: boolean;
     /** Error code of a failure that happened after a stream began (for the request log line). */
     streamError?: string;
+    /** The message of the error answer, for the request log line (never holds credentials). */
+    errorMessage?: string;
   }
 }
 

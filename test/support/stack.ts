@@ -7,11 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunConfig } from '../../src/config/load.js';
 import { createLogger, silentLogger } from '../../src/logging/logger.js';
+import type { Logger } from '../../src/logging/logger.js';
 import { startStack } from '../../src/stack/index.js';
 import type { RunningStack } from '../../src/stack/index.js';
 
 export interface TestStackOptions {
   env?: Record<string, string>;
+  /** A logger to capture lines with; default silent (or debug with LLAMAGATE_TEST_LOGS). */
+  log?: Logger;
 }
 
 export async function startTestStack(
@@ -22,7 +25,9 @@ export async function startTestStack(
   const path = join(dir, 'run.yaml');
   await writeFile(path, yaml);
   const loaded = parseRunConfig(yaml, path, { env: options.env ?? {} });
-  const log = process.env.LLAMAGATE_TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger();
+  const log =
+    options.log ??
+    (process.env.LLAMAGATE_TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger());
   return startStack(loaded, { port: 0, host: '127.0.0.1', log, dataDir: dir });
 }
 
