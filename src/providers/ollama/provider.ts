@@ -20,9 +20,10 @@ import type { UpstreamLabel } from '../shared/errors.js';
 import {
   createUpstreamPool,
   readChunks,
-  readErrorText,
   readText,
   sendUpstream,
+  parseUpstreamJson,
+  postUpstream,
 } from '../shared/http.js';
 import type { UpstreamRequest } from '../shared/http.js';
 import { closePool, noEvents, probeHealth, replayEvents } from '../shared/lifecycle.js';
@@ -130,7 +131,7 @@ export class OllamaProvider implements InferenceProvider {
     }
     const text = await readText(res.body, this.timeouts, this.label, ctx.signal);
     if (ctx.signal.aborted) return noEvents();
-    return replayEvents(ollamaObjectEvents(this.parseJson(text), kind, this.label));
+    return replayEvents(ollamaObjectEvents(parseUpstreamJson(text, this.label), kind, this.label));
   }
 
   async embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
@@ -140,7 +141,10 @@ export class OllamaProvider implements InferenceProvider {
     if (this.config.keep_alive !== undefined) payload.keep_alive = this.config.keep_alive;
     const res = await this.post('/api/embed', JSON.stringify(payload), req.model, ctx);
     if (!res) throw new UpstreamError('The embedding request was cancelled.', 502);
-    const reply = this.parseJson(await readText(res.body, this.timeouts, this.label, ctx.signal));
+    const reply = parseUpstreamJson(
+      await readText(res.body, this.timeouts, this.label, ctx.signal),
+      this.label,
+    );
     const { embeddings, prompt_eval_count } = reply as {
       embeddings?: unknown;
       prompt_eval_count?: number;
@@ -158,28 +162,10 @@ export class OllamaProvider implements InferenceProvider {
     return { embeddings: embeddings as number[][], promptTokens: prompt_eval_count ?? 0 };
   }
 
-  /** POSTs and maps HTTP errors; resolves undefined when the caller went away first. */
-  private async post(path: string, body: string, model: string, ctx: CallContext) {
-    if (ctx.signal.aborted) return undefined;
-    const req: UpstreamRequest = {
-      method: 'POST',
-      path,
-      headers: JSON_HEADERS,
-      body,
-      signal: ctx.signal,
-      timeouts: this.timeouts,
-      label: this.label,
-    };
-    let res;
-    try {
-      res = await sendUpstream(this.pool, req);
-    } catch (err) {
-      if (ctx.signal.aborted) return undefined;
-      throw err;
-    }
-    if (res.statusCode < 400) return res;
-    const text = await readErrorText(res.body, this.timeouts, this.label);
-    throw mapStatusError(res.statusCode, upstreamErrorMessage(text), this.label, model);
+  private post(path: string, body: string, model: string, ctx: CallContext) {
+    const req = { method: 'POST' as const, path, headers: JSON_HEADERS, body };
+    const common = { signal: ctx.signal, timeouts: this.timeouts, label: this.label };
+    return postUpstream(this.pool, { ...req, ...common }, model);
   }
 
   async checkModel(providerModelId: string): Promise<void> {
@@ -207,17 +193,7 @@ export class OllamaProvider implements InferenceProvider {
     if (res.statusCode >= 400) {
       throw mapStatusError(res.statusCode, upstreamErrorMessage(text), this.label, undefined);
     }
-    return this.parseJson(text);
-  }
-
-  private parseJson(text: string): unknown {
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new UpstreamError('Ollama sent a reply that is not JSON.', 502, {
-        detail: { url: this.config.url, reply: text.slice(0, 200) },
-      });
-    }
+    return parseUpstreamJson(text, this.label);
   }
 
   health(): Promise<HealthStatus> {

@@ -20,9 +20,10 @@ import type { UpstreamLabel } from '../shared/errors.js';
 import {
   createUpstreamPool,
   readChunks,
-  readErrorText,
   readText,
   sendUpstream,
+  parseUpstreamJson,
+  postUpstream,
 } from '../shared/http.js';
 import { closePool, noEvents, probeHealth, replayEvents } from '../shared/lifecycle.js';
 import type { BackgroundRetry } from '../shared/lifecycle.js';
@@ -140,7 +141,7 @@ export class OpenAICompatProvider implements InferenceProvider {
     }
     const text = await readText(res.body, this.timeouts, this.label, ctx.signal);
     if (ctx.signal.aborted) return noEvents();
-    return replayEvents(openaiObjectEvents(this.parseJson(text), kind, this.label));
+    return replayEvents(openaiObjectEvents(parseUpstreamJson(text, this.label), kind, this.label));
   }
 
   async embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
@@ -152,7 +153,10 @@ export class OpenAICompatProvider implements InferenceProvider {
     if (req.dimensions !== undefined) payload.dimensions = req.dimensions;
     const res = await this.post('/embeddings', JSON.stringify(payload), req.model, ctx);
     if (!res) throw new UpstreamError('The embedding request was cancelled.', 502);
-    const reply = this.parseJson(await readText(res.body, this.timeouts, this.label, ctx.signal));
+    const reply = parseUpstreamJson(
+      await readText(res.body, this.timeouts, this.label, ctx.signal),
+      this.label,
+    );
     const { data, usage } = reply as {
       data?: { index?: number; embedding?: unknown }[];
       usage?: { prompt_tokens?: number };
@@ -172,27 +176,10 @@ export class OpenAICompatProvider implements InferenceProvider {
     };
   }
 
-  /** POSTs and maps HTTP errors; resolves undefined when the caller went away first. */
-  private async post(path: string, body: string, model: string, ctx: CallContext) {
-    if (ctx.signal.aborted) return undefined;
-    let res;
-    try {
-      res = await sendUpstream(this.pool, {
-        method: 'POST',
-        path: this.prefix + path,
-        headers: this.headers,
-        body,
-        signal: ctx.signal,
-        timeouts: this.timeouts,
-        label: this.label,
-      });
-    } catch (err) {
-      if (ctx.signal.aborted) return undefined;
-      throw err;
-    }
-    if (res.statusCode < 400) return res;
-    const text = await readErrorText(res.body, this.timeouts, this.label);
-    throw mapStatusError(res.statusCode, upstreamErrorMessage(text), this.label, model);
+  private post(path: string, body: string, model: string, ctx: CallContext) {
+    const req = { method: 'POST' as const, path: this.prefix + path, headers: this.headers, body };
+    const common = { signal: ctx.signal, timeouts: this.timeouts, label: this.label };
+    return postUpstream(this.pool, { ...req, ...common }, model);
   }
 
   async checkModel(providerModelId: string): Promise<void> {
@@ -228,19 +215,9 @@ export class OpenAICompatProvider implements InferenceProvider {
     if (res.statusCode >= 400) {
       throw mapStatusError(res.statusCode, upstreamErrorMessage(text), this.label, undefined);
     }
-    const data = (this.parseJson(text) as { data?: unknown } | null)?.data;
+    const data = (parseUpstreamJson(text, this.label) as { data?: unknown } | null)?.data;
     if (!Array.isArray(data)) return [];
     return data.flatMap((m) => (typeof m?.id === 'string' ? [m.id as string] : []));
-  }
-
-  private parseJson(text: string): unknown {
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new UpstreamError(`${this.label.name} sent a reply that is not JSON.`, 502, {
-        detail: { url: this.config.url, reply: text.slice(0, 200) },
-      });
-    }
   }
 
   health(): Promise<HealthStatus> {

@@ -1,12 +1,15 @@
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import { UpstreamError } from '../../errors/errors.js';
 import type { UpstreamTimeouts } from './config.js';
 import {
   firstByteTimeoutError,
   idleTimeoutError,
   isAbortError,
   mapRequestError,
+  mapStatusError,
   mapStreamError,
+  upstreamErrorMessage,
 } from './errors.js';
 import type { UpstreamLabel } from './errors.js';
 
@@ -147,5 +150,39 @@ export async function readErrorText(
     return await readText(body, timeouts, label, undefined, MAX_ERROR_BODY_BYTES);
   } catch {
     return '';
+  }
+}
+
+/**
+ * Sends a generation or embedding request and turns an HTTP error status into our error model.
+ * Resolves undefined when the caller went away before the upstream answered: nobody is left to
+ * read an error.
+ */
+export async function postUpstream(
+  pool: Pool,
+  req: UpstreamRequest & { signal: AbortSignal },
+  model: string,
+): Promise<Dispatcher.ResponseData | undefined> {
+  if (req.signal.aborted) return undefined;
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await sendUpstream(pool, req);
+  } catch (err) {
+    if (req.signal.aborted) return undefined;
+    throw err;
+  }
+  if (res.statusCode < 400) return res;
+  const text = await readErrorText(res.body, req.timeouts, req.label);
+  throw mapStatusError(res.statusCode, upstreamErrorMessage(text), req.label, model);
+}
+
+/** Parses an upstream reply; anything but JSON is the upstream's fault (502). */
+export function parseUpstreamJson(text: string, label: UpstreamLabel): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UpstreamError(`${label.name} sent a reply that is not JSON.`, 502, {
+      detail: { url: label.url, reply: text.slice(0, 200) },
+    });
   }
 }
