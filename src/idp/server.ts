@@ -78,7 +78,7 @@ export function createRequestHandler(getState: () => IdpState | undefined, log: 
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = {
         method: req.method,
-        path,
+        path: logPath,
         status: res.statusCode,
         ms: Math.round(ms * 10) / 10,
       };

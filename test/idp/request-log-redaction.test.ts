@@ -64,4 +64,13 @@ describe('the IdP logs one line per request and never a credential', () => {
     }
     assert.ok(!all.includes(pw.body.access_token.split('.')[2]));
   });
+
+  it('logs login-session paths without their interaction id', async () => {
+    lines.length = 0;
+    await fetch(`${t.realmUrl}/login-actions/abc123secretuid`);
+    const requests = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0].path, '/realms/lls-auth/login-actions/:uid');
+    assert.ok(!lines.join('\n').includes('abc123secretuid'));
+  });
 });
