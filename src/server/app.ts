@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DEFAULT_PUBLIC_ROUTES } from '../auth/config.js';
 import { createPublicRouteMatcher } from '../auth/public-routes.js';
 import type { RequestInfo } from '../auth/types.js';
@@ -11,8 +11,8 @@ import { installCors } from './cors.js';
 import type { ServerDeps } from './deps.js';
 import { fromFrameworkError } from './errors.js';
 import { registerMetricsRoute } from './metrics.js';
-import type { ServerMetrics } from './metrics.js';
 import './request-context.js';
+import { installRequestLog } from './request-log.js';
 import { registerLegacyInferenceRoutes } from './routes/legacy-inference.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import type { RouteInfo } from './routes/meta.js';
@@ -67,31 +67,6 @@ function installIdentityHooks(app: FastifyInstance, deps: ServerDeps): void {
     if (auth && !isPublic)
       request.principal = await auth.authenticate(requestInfo(request, request.url));
     if (quota && !isPublic) await quota.consumeRequest(request.principal, request.ip);
-  });
-}
-
-function installRequestLog(app: FastifyInstance, metrics: ServerMetrics): void {
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    metrics.observeResponse(request, reply);
-    const status = reply.statusCode;
-    const line = {
-      method: request.method,
-      path: request.url.split('?', 1)[0],
-      status,
-      durationMs: Math.round(reply.elapsedTime * 100) / 100,
-      principal: request.principal?.id,
-      ...(request.errorMessage ? { error: request.errorMessage } : {}),
-      ...(request.streamError ? { streamError: request.streamError } : {}),
-      ...(request.streamAborted ? { clientAborted: true } : {}),
-    };
-    if ((status >= 500 && !request.streamAborted) || request.streamError) {
-      request.log.error(line, 'request');
-    } else request.log.info(line, 'request');
-  });
-  // A client that leaves before any answer was sent gets no onResponse; still log its line.
-  app.addHook('onRequestAbort', async (request: FastifyRequest) => {
-    const path = request.url.split('?', 1)[0];
-    request.log.info({ method: request.method, path, status: 499, clientAborted: true }, 'request');
   });
 }
 

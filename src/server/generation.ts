@@ -10,6 +10,7 @@ import {
   checkTokenBudget,
   resolveModel,
 } from './models-access.js';
+import { logRequest } from './request-log.js';
 import { sendSse } from './sse.js';
 
 /** What a generation route contributes: its request and its answer shapes. */
@@ -53,5 +54,6 @@ export async function serveGeneration(
     return spec.body(gen);
   }
   const chunks = spec.chunks(chargeUnfinished(events, onUsage), onUsage);
-  return sendSse(request, reply, chunks, { doneSentinel: spec.doneSentinel });
+  const onGone = () => logRequest(request, reply, deps.metrics);
+  return sendSse(request, reply, chunks, { doneSentinel: spec.doneSentinel }, onGone);
 }

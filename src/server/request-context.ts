@@ -12,6 +12,8 @@ declare module 'fastify' {
     streamError?: string;
     /** The message of the error answer, for the request log line (never holds credentials). */
     errorMessage?: string;
+    /** Set once the request's log line was written, so no ending writes a second one. */
+    logged?: boolean;
   }
 }
 

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toGatewayError } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
@@ -8,38 +8,68 @@ export interface SseOptions {
   doneSentinel: boolean;
 }
 
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+};
+
+/** Resolves when the socket can take more, or when the client is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /**
- * Relays JSON payloads as SSE events as they are produced. Readable.from pulls from the generator
- * only when the socket drains, so a slow client applies backpressure all the way upstream. A
- * failure after the headers went out becomes one well-formed `error` event and the stream ends
- * without the success sentinel.
+ * Relays JSON payloads as SSE events as they are produced, written straight to the socket: no
+ * stream object sits between the generator and the connection, so an event costs one write and an
+ * open stream holds no read-ahead buffer. A slow client still applies backpressure all the way
+ * upstream (the next payload is pulled only once the socket drained). Events produced in the same
+ * tick leave in one packet, because Node corks a response until the tick ends. A failure after
+ * the headers went out becomes one well-formed `error` event and the stream ends without the
+ * success sentinel.
+ *
+ * The reply is taken over from fastify (`hijack`), which still runs the onResponse hooks (request
+ * log line, metrics) when the response finishes; a client that leaves mid-stream gets its line
+ * from `onGone`.
  */
-export function sendSse(
+export async function sendSse(
   request: FastifyRequest,
   reply: FastifyReply,
   payloads: AsyncIterable<string>,
   options: SseOptions,
-): FastifyReply {
-  async function* frames(): AsyncGenerator<string> {
-    try {
-      for await (const payload of payloads) yield `data: ${payload}\n\n`;
-      if (options.doneSentinel) yield 'data: [DONE]\n\n';
-    } catch (thrown) {
-      const err = toGatewayError(thrown);
-      if (request.streamAborted) return;
+  onGone: () => void,
+): Promise<void> {
+  const res = reply.raw;
+  reply.hijack();
+  // fastify's own headers (request id, CORS) were set on the reply; they go out with ours.
+  const headers = { ...reply.getHeaders(), ...SSE_HEADERS } as OutgoingHttpHeaders;
+  res.writeHead(reply.statusCode, headers);
+  try {
+    for await (const payload of payloads) {
+      if (res.destroyed) break;
+      if (!res.write(`data: ${payload}\n\n`)) await drained(res);
+    }
+    if (options.doneSentinel && !res.destroyed) res.write('data: [DONE]\n\n');
+  } catch (thrown) {
+    const err = toGatewayError(thrown);
+    if (!request.streamAborted) {
       const level = err.status >= 500 ? 'error' : 'info';
       request.log[level](
         { code: err.code, detail: err.detail, err: err.expose ? undefined : thrown },
         'stream failed',
       );
       request.streamError = err.code;
-      yield `data: ${JSON.stringify(toHttpError(err).body)}\n\n`;
+      if (!res.destroyed) res.write(`data: ${JSON.stringify(toHttpError(err).body)}\n\n`);
     }
   }
-
-  return reply
-    .header('content-type', 'text/event-stream; charset=utf-8')
-    .header('cache-control', 'no-cache')
-    .header('x-accel-buffering', 'no')
-    .send(Readable.from(frames()));
+  if (res.destroyed || request.streamAborted) onGone();
+  else res.end();
 }
