@@ -6,11 +6,15 @@
  *   reset -> restarts the event-loop delay histogram
  *   read  -> {"eld":{"p50","p99","max","mean"} (ms), "mem": process.memoryUsage()}
  *   profile-start / profile-stop FILE -> a V8 CPU profile of exactly that window (100 µs sampling)
+ *   gc      -> a full garbage collection, then the same answer as `read` (live memory only)
+ *   snapshot FILE -> a V8 heap snapshot, for explaining memory per open stream
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { Server } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const LOOPBACK = '127.0.0.1';
 const ANY = new Set([undefined, '', '0.0.0.0', '::']);
@@ -63,7 +67,24 @@ async function profile(command: string): Promise<object> {
   return { profile: file };
 }
 
+let collect: (() => void) | undefined;
+
+/** A full GC without starting the server with --expose-gc (the flag is set just for this). */
+function fullGc(): void {
+  if (!collect) {
+    setFlagsFromString('--expose-gc');
+    collect = runInNewContext('gc') as () => void;
+  }
+  collect();
+}
+
 function answer(command: string): void {
+  if (command.startsWith('snapshot ')) {
+    const file = writeHeapSnapshot(command.slice('snapshot '.length));
+    process.stderr.write(`@@probe ${JSON.stringify({ snapshot: file })}\n`);
+    return;
+  }
+  if (command === 'gc') fullGc();
   if (command.startsWith('profile-')) {
     void profile(command).then(
       (body) => process.stderr.write(`@@probe ${JSON.stringify(body)}\n`),
@@ -73,7 +94,7 @@ function answer(command: string): void {
   }
   if (command === 'reset') eld.reset();
   const body =
-    command === 'read'
+    command === 'read' || command === 'gc'
       ? {
           eld: {
             p50: ms(eld.percentile(50)),

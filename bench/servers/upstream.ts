@@ -24,8 +24,8 @@ const ollama = await startOllamaStandin({
   models: Object.values(w.MODELS).map((name) => ({ name, family: 'llama' })),
 });
 ollama.script(
-  { model: w.MODELS.stream, times: Infinity, ...streamTiming },
-  { model: w.MODELS.slow, times: Infinity, ...slowTiming },
+  { model: w.MODELS.stream, times: Infinity, reuseFrames: true, ...streamTiming },
+  { model: w.MODELS.slow, times: Infinity, reuseFrames: true, ...slowTiming },
 );
 const openai = await startOpenAIStandin([
   { name: w.MODELS.fast, reply: w.FAST_REPLY, tokens: w.streamTokens(8) },

@@ -75,6 +75,7 @@ export async function startOllamaStandin(
   const loaded = new Set<string>();
   const defaultReply = options.reply ?? 'Hello! Happy to help.';
   const prebuilt = new Map<string, Buffer>();
+  const framesOf = new WeakMap<StandinScript, Map<string, Buffer[]>>();
 
   const find = (name: string) => models.find((m) => sameModel(m.name, name));
 
@@ -167,10 +168,15 @@ export async function startOllamaStandin(
       res.writeHead(200, { 'content-type': stream ? NDJSON : 'application/json; charset=utf-8' });
       return void res.end(cached);
     }
-    const answer = planAnswer(kind, body, script, loadOnly, defaultReply);
-    const frames = stream
-      ? streamFrames(kind, model, answer, script)
-      : [finalObject(kind, model, answer)];
+    const reused = stream && script.reuseFrames ? framesOf.get(script)?.get(key) : undefined;
+    const answer = reused ? undefined : planAnswer(kind, body, script, loadOnly, defaultReply);
+    const frames =
+      reused ??
+      (stream ? streamFrames(kind, model, answer!, script) : [finalObject(kind, model, answer!)]);
+    if (stream && script.reuseFrames && !reused) {
+      const byKey = framesOf.get(script) ?? new Map<string, Buffer[]>();
+      framesOf.set(script, byKey.set(key, frames));
+    }
     if (!stream) {
       const data = frames[0]!;
       if (isDefault) prebuilt.set(key, data);

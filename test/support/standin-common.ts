@@ -67,6 +67,12 @@ export interface StandinScript {
   /** Usage to report; defaults are derived from the request and the tokens. */
   promptTokens?: number;
   completionTokens?: number;
+  /**
+   * Build the streamed frames once and replay the same bytes to every matching request (their
+   * timestamps then repeat). Benchmarks use it so the stand-in's own work stays out of the
+   * figures; it needs `times: Infinity` to matter.
+   */
+  reuseFrames?: boolean;
 }
 
 /** The queue of scripts; the first entry matching the model is used and counted down. */
@@ -87,6 +93,8 @@ export class ScriptQueue {
     );
     if (index === -1) return undefined;
     const entry = this.entries[index]!;
+    // A standing entry is returned as it is, so callers may key per-script caches on it.
+    if (entry.times === Infinity) return entry;
     const left = (entry.times ?? 1) - 1;
     if (left <= 0) this.entries.splice(index, 1);
     else this.entries[index] = { ...entry, times: left };
