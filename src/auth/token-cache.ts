@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Principal } from './types.js';
 
 interface Entry {
@@ -78,7 +78,7 @@ export class VerifiedTokenCache {
 }
 
 function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
 
 /** The same object is handed to many requests; freezing stops one from changing another's view. */

@@ -7,6 +7,8 @@ import { createPublicRouteMatcher } from '../auth/public-routes.js';
 import type { RequestInfo } from '../auth/types.js';
 import { NotFoundError } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
+import { lazyChildLogger } from '../logging/lazy-child.js';
+import type { Logger } from '../logging/logger.js';
 import { installCors } from './cors.js';
 import type { ServerDeps } from './deps.js';
 import { fromFrameworkError } from './errors.js';
@@ -26,12 +28,23 @@ function requestId(raw: { headers: Record<string, string | string[] | undefined>
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/** Every Authorization header of the request, in order (Node's `headers` keeps the first). */
+function authorizationHeaders(rawHeaders: string[]): string[] {
+  const found: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization')
+      found.push(rawHeaders[i + 1]!);
+  }
+  return found;
+}
+
 function requestInfo(request: FastifyRequest, url: string): RequestInfo {
   // Node keeps only the first of repeated Authorization headers. Hand them all over so the
   // authenticator refuses the ambiguity: a proxy in front of us may have judged the other one.
-  const all = request.raw.headersDistinct.authorization;
-  const headers =
-    all && all.length > 1 ? { ...request.headers, authorization: all } : request.headers;
+  // (A scan of rawHeaders: `headersDistinct` would copy every header of every request.)
+  const all = authorizationHeaders(request.raw.rawHeaders);
+  const headers = all.length > 1 ? { ...request.headers, authorization: all } : request.headers;
   return { method: request.method, url, headers, ip: request.ip };
 }
 
@@ -78,6 +91,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     // Our own onResponse hook writes the one line per request; fastify's two lines are off.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId: requestId,
+    childLoggerFactory: (logger, bindings, options) =>
+      lazyChildLogger(logger as Logger, bindings, options),
     bodyLimit: deps.server.max_body_bytes,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     return503OnClosing: true,

@@ -1,5 +1,23 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerMetrics } from './metrics.js';
+
+const accessLoggers = new WeakMap<FastifyBaseLogger, FastifyBaseLogger>();
+
+/**
+ * The logger request lines go through: the server's, without the redaction pass. A request line
+ * is built from an allow-list of fields that never hold a credential, and pino's wildcard
+ * redaction paths cost several microseconds per line whatever the line holds (the request-log
+ * micro-benchmarks in bench/micro/translate.ts). Every other line keeps redaction.
+ */
+function accessLogger(request: FastifyRequest): FastifyBaseLogger {
+  const root = request.server.log;
+  let access = accessLoggers.get(root);
+  if (!access) {
+    access = root.child({}, { redact: { paths: [] } });
+    accessLoggers.set(root, access);
+  }
+  return access;
+}
 
 /**
  * Writes the one log line of a request and counts it in the metrics, once, however the request
@@ -16,6 +34,7 @@ export function logRequest(
   metrics.observeResponse(request, reply);
   const status = reply.statusCode;
   const line = {
+    reqId: request.id,
     method: request.method,
     path: request.url.split('?', 1)[0],
     status,
@@ -25,9 +44,9 @@ export function logRequest(
     ...(request.streamError ? { streamError: request.streamError } : {}),
     ...(request.streamAborted ? { clientAborted: true } : {}),
   };
-  if ((status >= 500 && !request.streamAborted) || request.streamError) {
-    request.log.error(line, 'request');
-  } else request.log.info(line, 'request');
+  const log = accessLogger(request);
+  if ((status >= 500 && !request.streamAborted) || request.streamError) log.error(line, 'request');
+  else log.info(line, 'request');
 }
 
 export function installRequestLog(app: FastifyInstance, metrics: ServerMetrics): void {
@@ -37,6 +56,7 @@ export function installRequestLog(app: FastifyInstance, metrics: ServerMetrics):
     if (request.logged) return;
     request.logged = true;
     const path = request.url.split('?', 1)[0];
-    request.log.info({ method: request.method, path, status: 499, clientAborted: true }, 'request');
+    const line = { reqId: request.id, method: request.method, path, status: 499 };
+    accessLogger(request).info({ ...line, clientAborted: true }, 'request');
   });
 }

@@ -40,6 +40,11 @@ describe('tokens over time, across processes', { timeout: 150_000 }, () => {
   /** How many tokens the client service has fetched so far (from its debug log). */
   const tokensFetched = () =>
     trio.client.proc.output().match(/obtained access token/g)?.length ?? 0;
+  /** Log lines reach stdout in batches flushed every 100 ms: wait a little for the count. */
+  const tokensFetchedAtLeast = async (count: number) => {
+    for (let waited = 0; tokensFetched() < count && waited < 2000; waited += 50) await sleep(50);
+    return tokensFetched();
+  };
 
   before(async () => {
     scratch = await scratchDir();
@@ -77,14 +82,17 @@ describe('tokens over time, across processes', { timeout: 150_000 }, () => {
 
     const first = await invoke(trio.client.url, { prompt: 'one' });
     assert.equal(first.status, 200, first.text);
-    const fetchedBefore = tokensFetched();
+    const fetchedBefore = await tokensFetchedAtLeast(1);
     assert.ok(fetchedBefore >= 1);
 
     await sleep((LIFESPAN_S + 1.5) * 1000);
     const second = await invoke(trio.client.url, { prompt: 'two' });
     assert.equal(second.status, 200, second.text);
     assert.equal(second.json.completion_message.content, 'still here');
-    assert.ok(tokensFetched() > fetchedBefore, 'a new token was fetched after expiry');
+    assert.ok(
+      (await tokensFetchedAtLeast(fetchedBefore + 1)) > fetchedBefore,
+      'a new token was fetched after expiry',
+    );
 
     // The token taken at the start has expired by now: replayed directly, it is refused.
     const replay = await chatDirect(trio.stack.url, direct);
