@@ -171,10 +171,25 @@ try {
         budgetMs: opts.budgets.streamMs,
         label: 'streaming',
       },
-      (arm) => measureStream(arm, client!, opts.settings, tokens),
+      (arm) => measureStream(arm, client!, opts.settings.stream, tokens),
       (rec: Record<string, StreamResult>) => errorsIn(rec),
     );
     results.stream = { rounds, summary: summariseStream(rounds) };
+    log('streaming, one stream at a time: TTFT without queueing, arms interleaved');
+    const c1 = { concurrency: 1, streams: opts.settings.streamC1.streams };
+    const roundsC1 = await runRounds(
+      streaming,
+      meter,
+      {
+        ...roundOpts,
+        rounds: opts.streamRounds,
+        budgetMs: opts.budgets.streamMs,
+        label: 'streaming c=1',
+      },
+      (arm) => measureStream(arm, client!, c1, tokens),
+      (rec: Record<string, StreamResult>) => errorsIn(rec),
+    );
+    results.streamC1 = { rounds: roundsC1, summary: summariseStream(roundsC1) };
   }
   if (opts.phases.includes('memory')) {
     const memory: Record<string, MemorySample> = {};
@@ -209,6 +224,7 @@ type NS = ReturnType<typeof summariseNonStream>;
 type ST = ReturnType<typeof summariseStream>;
 const ns = (results.nonstream as { summary: NS } | undefined)?.summary;
 const st = (results.stream as { summary: ST } | undefined)?.summary;
+const stC1 = (results.streamC1 as { summary: ST } | undefined)?.summary;
 const output = {
   kind: opts.quick ? 'quick' : 'full',
   startedAt: startedAt.toISOString(),
@@ -226,7 +242,7 @@ const output = {
     ]),
   ),
   streamingUnavailable: streamUnavailable,
-  goals: checkGoals(ns, st, results.memory as Record<string, MemorySample> | undefined),
+  goals: checkGoals(ns, st, stC1, results.memory as Record<string, MemorySample> | undefined),
   ...results,
 };
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-').slice(0, 19);

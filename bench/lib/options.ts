@@ -81,12 +81,14 @@ export function parseOptions(argv: string[]): RunOptions {
           c1: { warmup: 100, requests: 300, maxMs: 1500 },
           c32: { concurrency: 32, warmup: 300, durationMs: 1000 },
           stream: { concurrency: 16, streams: 16 },
+          streamC1: { streams: 2 },
           hold: { steps: [250, 500], settleMs: 1500, arms: ['llamagate-auth'] },
         }
       : {
           c1: { warmup: 200, requests: 1000, maxMs: 5000 },
           c32: { concurrency: 32, warmup: 500, durationMs: 3000 },
           stream: { concurrency: 16, streams: 48 },
+          streamC1: { streams: 6 },
           hold: {
             steps: [1000, 2000],
             settleMs: 3000,

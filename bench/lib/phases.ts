@@ -10,6 +10,8 @@ export interface Settings {
   c1: { warmup: number; requests: number; maxMs: number };
   c32: { concurrency: number; warmup: number; durationMs: number };
   stream: { concurrency: number; streams: number };
+  /** One stream at a time: time to first token without queueing behind other streams. */
+  streamC1: { streams: number };
   hold: { steps: number[]; settleMs: number; arms: string[] };
 }
 
@@ -75,19 +77,26 @@ export async function measureNonStream(
   };
 }
 
+/**
+ * Streams through the arm at the given concurrency, after one unrecorded batch at the same
+ * concurrency: the streaming code path (and the connections) are warm when timing starts, as the
+ * non-streaming phase's warm-up requests make them for that path.
+ */
 export async function measureStream(
   arm: Arm,
   client: LoadClient,
-  s: Settings,
+  load: { concurrency: number; streams: number },
   tokens?: TokenPool,
 ): Promise<StreamResult> {
-  return client.send<StreamResult>({
-    cmd: 'stream',
-    target: await targetFor(arm, 'stream', tokens),
-    concurrency: s.stream.concurrency,
-    streams: s.stream.streams,
+  const target = await targetFor(arm, 'stream', tokens);
+  const batch = {
+    cmd: 'stream' as const,
+    target,
+    concurrency: load.concurrency,
     expectTokens: STREAM_TOKENS,
-  });
+  };
+  await client.send<StreamResult>({ ...batch, streams: load.concurrency });
+  return client.send<StreamResult>({ ...batch, streams: load.streams });
 }
 
 /**
@@ -124,6 +133,8 @@ export interface HoldStep {
   eld?: { p50: number; p99: number; max: number; mean: number };
   heapUsedKiB?: number;
   externalKiB?: number;
+  /** After a forced full GC: what the open streams really hold, garbage left out. */
+  afterGc?: { rssKiB: number; heapUsedKiB: number; externalKiB: number };
 }
 
 export interface MemorySample {
@@ -134,6 +145,8 @@ export interface MemorySample {
   slopeKiBPerStream: number;
   /** (RSS at the last step - idle RSS) / streams open at the last step. */
   aboveIdleKiBPerStream: number;
+  /** Slopes between the steps measured right after a full GC (Node arms only). */
+  afterGcSlope?: { rssKiB: number; heapUsedKiB: number; externalKiB: number };
   eldP99AtMaxMs?: number;
 }
 
@@ -171,6 +184,12 @@ export async function measureMemory(
         step.eld = read.eld;
         step.heapUsedKiB = Math.round(read.mem.heapUsed / 1024);
         step.externalKiB = Math.round(read.mem.external / 1024);
+        const gc = (await arm.probe.probe('gc')) as typeof read;
+        step.afterGc = {
+          rssKiB: sumRss(pids),
+          heapUsedKiB: Math.round(gc.mem.heapUsed / 1024),
+          externalKiB: Math.round(gc.mem.external / 1024),
+        };
       }
       steps.push(step);
     }
@@ -187,6 +206,19 @@ export async function measureMemory(
     slopeKiBPerStream:
       steps.length > 1 ? r((last.rssKiB - first.rssKiB) / (last.open - first.open)) : NaN,
     aboveIdleKiBPerStream: r((last.rssKiB - idleRssKiB) / last.open),
+    ...(steps.length > 1 && first.afterGc && last.afterGc
+      ? {
+          afterGcSlope: {
+            rssKiB: r((last.afterGc.rssKiB - first.afterGc.rssKiB) / (last.open - first.open)),
+            heapUsedKiB: r(
+              (last.afterGc.heapUsedKiB - first.afterGc.heapUsedKiB) / (last.open - first.open),
+            ),
+            externalKiB: r(
+              (last.afterGc.externalKiB - first.afterGc.externalKiB) / (last.open - first.open),
+            ),
+          },
+        }
+      : {}),
     ...(last.eld ? { eldP99AtMaxMs: last.eld.p99 } : {}),
   };
 }

@@ -30,6 +30,7 @@ export interface Results {
       arms: Record<string, StreamArmSummary>;
     };
   };
+  streamC1?: Results['stream'];
   memory?: Record<string, MemorySample & { noise?: Record<string, number> }>;
   micro?: {
     pipeline?: {
@@ -61,6 +62,41 @@ function roundsLine(
         (r.noisy ? ` — discarded (${r.reason})` : ''),
     )
     .join('; ');
+}
+
+type StreamPhase = NonNullable<Results['stream']>;
+
+function streamSection(how: string, phase: StreamPhase): string[] {
+  const s = phase.summary;
+  return [
+    `### Streaming (first token after 50 ms, then 64 tokens 10 ms apart; ${how})\n`,
+    `Medians over rounds ${s.roundsUsed.map((x) => x + 1).join(', ')}${s.fromNoisyRounds ? ' (**noisy rounds included**)' : ''}.\n`,
+    table(
+      [
+        'arm',
+        'TTFT p50 (ms)',
+        'added TTFT p50',
+        'added TTFT p99',
+        'gap p99 (ms)',
+        'added gap p99',
+        'content events / expected',
+        'merged',
+        'errors',
+      ],
+      Object.entries(s.arms).map(([id, a]) => [
+        id,
+        f(a.ttftP50Ms, 3),
+        id === 'direct' ? '—' : f(a.addedTtftP50Ms, 3),
+        id === 'direct' ? '—' : f(a.addedTtftP99Ms, 3),
+        f(a.gapP99Ms, 3),
+        id === 'direct' ? '—' : f(a.addedGapP99Ms, 3),
+        `${a.contentEvents} / ${a.expectedEvents}`,
+        a.coalesced,
+        a.errors,
+      ]),
+    ),
+    `Rounds: ${roundsLine(phase.rounds)}\n`,
+  ];
 }
 
 export function renderReport(r: Results): string {
@@ -124,42 +160,8 @@ export function renderReport(r: Results): string {
   for (const [id, why] of Object.entries(r.streamingUnavailable ?? {})) {
     out.push(`- **${id}** (streaming and long-lived streams): unavailable: ${why}\n`);
   }
-  if (r.stream) {
-    const s = r.stream.summary;
-    out.push(
-      `### Streaming (first token after 50 ms, then 64 tokens 10 ms apart; 16 concurrent)\n`,
-    );
-    out.push(
-      `Medians over rounds ${s.roundsUsed.map((x) => x + 1).join(', ')}${s.fromNoisyRounds ? ' (**noisy rounds included**)' : ''}.\n`,
-    );
-    out.push(
-      table(
-        [
-          'arm',
-          'TTFT p50 (ms)',
-          'added TTFT p50',
-          'added TTFT p99',
-          'gap p99 (ms)',
-          'added gap p99',
-          'content events / expected',
-          'merged',
-          'errors',
-        ],
-        Object.entries(s.arms).map(([id, a]) => [
-          id,
-          f(a.ttftP50Ms, 3),
-          id === 'direct' ? '—' : f(a.addedTtftP50Ms, 3),
-          id === 'direct' ? '—' : f(a.addedTtftP99Ms, 3),
-          f(a.gapP99Ms, 3),
-          id === 'direct' ? '—' : f(a.addedGapP99Ms, 3),
-          `${a.contentEvents} / ${a.expectedEvents}`,
-          a.coalesced,
-          a.errors,
-        ]),
-      ),
-    );
-    out.push(`Rounds: ${roundsLine(r.stream.rounds)}\n`);
-  }
+  if (r.stream) out.push(...streamSection('16 concurrent', r.stream));
+  if (r.streamC1) out.push(...streamSection('one at a time', r.streamC1));
   if (r.memory && Object.keys(r.memory).length) {
     out.push(`### Long-lived streams (1 token/s)\n`);
     const steps = Object.values(r.memory)[0]!.steps.map((s) => s.open);
@@ -172,6 +174,8 @@ export function renderReport(r: Results): string {
           ...steps.map((n) => `RSS @${n} (MiB)`),
           'KiB/stream (slope)',
           'KiB/stream (above idle)',
+          'after full GC: RSS KiB/stream (slope)',
+          'live heap KiB/stream',
           ...steps.map((n) => `ELD p99 @${n} (ms)`),
           'first tokens / errors',
         ],
@@ -182,6 +186,8 @@ export function renderReport(r: Results): string {
           ...mem.steps.map((s) => f(s.rssKiB / 1024, 1)),
           f(mem.slopeKiBPerStream, 1),
           f(mem.aboveIdleKiBPerStream, 1),
+          f(mem.afterGcSlope?.rssKiB, 1),
+          f(mem.afterGcSlope?.heapUsedKiB, 1),
           ...mem.steps.map((s) => f(s.eld?.p99, 2)),
           mem.steps.map((s) => `${s.hold.withFirstToken}/${s.hold.errors}`).join(', '),
         ]),

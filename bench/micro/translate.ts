@@ -1,7 +1,10 @@
 /**
  * Micro-benchmarks of the request path's pure work: validating the OpenAI body, translating an
- * Ollama reply (whole and streamed NDJSON) into OpenAI JSON / SSE events.
+ * Ollama reply (whole and streamed NDJSON) into OpenAI JSON / SSE events, building the request
+ * log line.
  */
+import type { DestinationStream } from 'pino';
+import { createLogger } from '../../src/logging/logger.js';
 import { ollamaObjectEvents, ollamaStreamEvents } from '../../src/providers/ollama/stream.js';
 import { toOllamaChat } from '../../src/providers/ollama/translate.js';
 import { splitLines } from '../../src/providers/shared/ndjson.js';
@@ -108,6 +111,33 @@ export async function translateMicro(quick: boolean): Promise<MicroResult[]> {
         return bytes;
       },
       { ops: n(1_000), perCall: lines.length },
+    ),
+  );
+  // The request log line, serialised to a sink that drops it: with the product logger's
+  // redaction, and through the child without it that request lines use.
+  const sink: DestinationStream = { write: () => {} };
+  const logger = createLogger({ name: 'stack', destination: sink });
+  const access = logger.child({}, { redact: { paths: [] } });
+  const line = {
+    reqId: '3f1c2a9e-6b7d-4e8f-9a0b-1c2d3e4f5a6b',
+    method: 'POST',
+    path: '/v1/chat/completions',
+    status: 200,
+    durationMs: 0.52,
+    principal: 'service-account-lls-client',
+  };
+  results.push(
+    await time(
+      'request log line, product logger (redaction paths applied)',
+      () => logger.info(line, 'request'),
+      { ops: n(20_000) },
+    ),
+  );
+  results.push(
+    await time(
+      'request log line, access logger (allow-listed fields, no redaction pass)',
+      () => access.info(line, 'request'),
+      { ops: n(20_000) },
     ),
   );
   return results;
