@@ -147,6 +147,9 @@ export interface MemorySample {
   aboveIdleKiBPerStream: number;
   /** Slopes between the steps measured right after a full GC (Node arms only). */
   afterGcSlope?: { rssKiB: number; heapUsedKiB: number; externalKiB: number };
+  /** Idle RSS right after a full GC, and (RSS after GC at the last step - that) / streams. */
+  idleAfterGcKiB?: number;
+  aboveIdleAfterGcKiBPerStream?: number;
   eldP99AtMaxMs?: number;
 }
 
@@ -164,6 +167,13 @@ export async function measureMemory(
   const pids = arm.pids();
   await sleep(s.hold.settleMs);
   const idleRssKiB = sumRss(pids);
+  // The load phases before this one leave garbage behind; a full GC at idle and at every step
+  // (after the plain reading) makes the after-GC figures count what the streams hold.
+  let idleAfterGcKiB: number | undefined;
+  if (arm.probe) {
+    await arm.probe.probe('gc');
+    idleAfterGcKiB = sumRss(pids);
+  }
   const steps: HoldStep[] = [];
   let open = 0;
   try {
@@ -206,6 +216,12 @@ export async function measureMemory(
     slopeKiBPerStream:
       steps.length > 1 ? r((last.rssKiB - first.rssKiB) / (last.open - first.open)) : NaN,
     aboveIdleKiBPerStream: r((last.rssKiB - idleRssKiB) / last.open),
+    ...(idleAfterGcKiB !== undefined && last.afterGc
+      ? {
+          idleAfterGcKiB,
+          aboveIdleAfterGcKiBPerStream: r((last.afterGc.rssKiB - idleAfterGcKiB) / last.open),
+        }
+      : {}),
     ...(steps.length > 1 && first.afterGc && last.afterGc
       ? {
           afterGcSlope: {
