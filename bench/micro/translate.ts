@@ -7,7 +7,6 @@ import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/logging/logger.js';
 import { ollamaObjectEvents, ollamaStreamEvents } from '../../src/providers/ollama/stream.js';
 import { toOllamaChat } from '../../src/providers/ollama/translate.js';
-import { splitLines } from '../../src/providers/shared/ndjson.js';
 import { collect } from '../../src/translate/collect.js';
 import { parseOpenAIChat } from '../../src/translate/openai-request.js';
 import { chatCompletionBody, chatCompletionChunks } from '../../src/translate/openai-response.js';
@@ -100,7 +99,7 @@ export async function translateMicro(quick: boolean): Promise<MicroResult[]> {
     await time(
       'streaming: per NDJSON chunk -> OpenAI SSE event (splitLines + parse + chunk JSON + framing)',
       async () => {
-        const events = ollamaStreamEvents(splitLines(replay(lines)), 'chat', label, signal);
+        const events = ollamaStreamEvents(replay(lines), 'chat', label, signal);
         let bytes = 0;
         for await (const payload of chatCompletionChunks(events, {
           model: MODELS.stream,

@@ -73,21 +73,46 @@ export function chargeUsage(
  * Charges a streamed generation that ends without its final usage (client gone, upstream
  * failure) by the text and tool-call events it already produced, one token each. Otherwise
  * disconnecting just before the end would make any answer free of the token budget.
+ *
+ * A plain iterator rather than an async generator: a generator stage keeps its own promises
+ * pending across every wait for the next token, which for thousands of slow streams is memory
+ * the garbage collector promotes and then has to clean up.
  */
-export async function* chargeUnfinished(
+export function chargeUnfinished(
   events: AsyncIterable<ChatEvent>,
   onUsage: (u: Usage) => void,
-): AsyncGenerator<ChatEvent> {
-  let produced = 0;
-  let finished = false;
-  try {
-    for await (const event of events) {
-      if (event.type === 'done') finished = true;
-      else produced++;
-      yield event;
-    }
-  } finally {
-    // TODO(quota): the prompt's tokens are only reported in the final frame, so they go uncharged.
-    if (!finished && produced > 0) onUsage({ promptTokens: 0, completionTokens: produced });
-  }
+): AsyncIterable<ChatEvent> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<ChatEvent> {
+      const inner = events[Symbol.asyncIterator]();
+      let produced = 0;
+      let finished = false;
+      let settled = false;
+      const settle = () => {
+        if (settled) return;
+        settled = true;
+        // TODO(quota): the prompt's tokens are only reported in the final frame, so they go
+        // uncharged.
+        if (!finished && produced > 0) onUsage({ promptTokens: 0, completionTokens: produced });
+      };
+      const observe = (result: IteratorResult<ChatEvent>) => {
+        if (result.done) settle();
+        else if (result.value.type === 'done') finished = true;
+        else produced++;
+        return result;
+      };
+      const fail = (err: unknown): never => {
+        settle();
+        throw err;
+      };
+      return {
+        next: () => inner.next().then(observe, fail),
+        return: async (value?: unknown) => {
+          settle();
+          if (inner.return) await inner.return(value);
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }

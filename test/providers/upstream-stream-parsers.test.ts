@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { splitLines } from '../../src/providers/shared/ndjson.js';
 import { parseSse } from '../../src/providers/shared/sse.js';
+import { ollamaStreamEvents } from '../../src/providers/ollama/stream.js';
+import { UpstreamError } from '../../src/errors/errors.js';
 
 async function* chunksOf(...parts: (string | Buffer)[]): AsyncGenerator<Buffer> {
   for (const p of parts) yield typeof p === 'string' ? Buffer.from(p) : p;
@@ -51,6 +53,38 @@ describe('NDJSON line splitter', () => {
     assert.equal((await it.next()).value, '{"first":1}');
     assert.equal(released, false);
     assert.equal((await it.next()).value, '{"second":2}');
+  });
+});
+
+describe('Ollama NDJSON stream', () => {
+  const label = { name: 'Ollama', url: 'http://127.0.0.1:11434' } as never;
+  const line = (content: string) =>
+    `${JSON.stringify({ message: { role: 'assistant', content }, done: false })}\n`;
+
+  it('delivers the text of lines read together with a failure line before failing', async () => {
+    const body = chunksOf(line('one') + line('two') + '{"error":"runner crashed"}\n');
+    const seen: string[] = [];
+    const signal = new AbortController().signal;
+    await assert.rejects(
+      (async () => {
+        for await (const event of ollamaStreamEvents(body, 'chat', label, signal)) {
+          if (event.type === 'text') seen.push(event.text);
+        }
+      })(),
+      (err) => err instanceof UpstreamError && /runner crashed/.test(err.message),
+    );
+    assert.deepEqual(seen, ['one', 'two']);
+  });
+
+  it('reads a final line that has no newline', async () => {
+    const done = JSON.stringify({ message: { content: '' }, done: true, eval_count: 2 });
+    const body = chunksOf(line('hi'), done);
+    const signal = new AbortController().signal;
+    const events = await all(ollamaStreamEvents(body, 'chat', label, signal));
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['text', 'done'],
+    );
   });
 });
 

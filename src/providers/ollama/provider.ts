@@ -29,7 +29,6 @@ import type { UpstreamRequest } from '../shared/http.js';
 import { closePool, noEvents, probeHealth, replayEvents } from '../shared/lifecycle.js';
 import type { BackgroundRetry } from '../shared/lifecycle.js';
 import { startModelCheck } from '../shared/startup.js';
-import { splitLines } from '../shared/ndjson.js';
 import type { OllamaConfig } from './config.js';
 import { findTag, parseTags, tagsToModels } from './models.js';
 import type { OllamaTag } from './models.js';
@@ -127,7 +126,7 @@ export class OllamaProvider implements InferenceProvider {
     if (!res) return noEvents();
     if (stream) {
       const chunks = readChunks(res.body, this.timeouts, this.label, ctx.signal);
-      return ollamaStreamEvents(splitLines(chunks), kind, this.label, ctx.signal);
+      return ollamaStreamEvents(chunks, kind, this.label, ctx.signal);
     }
     const text = await readText(res.body, this.timeouts, this.label, ctx.signal);
     if (ctx.signal.aborted) return noEvents();

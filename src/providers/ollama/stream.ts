@@ -2,6 +2,7 @@ import { UpstreamError } from '../../errors/errors.js';
 import type { ChatEvent, FinishReason, ToolCall } from '../../inference/types.js';
 import type { UpstreamLabel } from '../shared/errors.js';
 import { newToolCallId } from '../shared/ids.js';
+import { LineSplitter } from '../shared/ndjson.js';
 
 /**
  * Which endpoint produced the lines: `/api/chat` (text in `message`) or `/api/generate`
@@ -85,33 +86,40 @@ function toToolCall(call: OllamaToolCall): ToolCall {
 }
 
 /**
- * Turns NDJSON lines into ChatEvents as they arrive. The `done` event is held back until the body
- * has ended, so the connection is back in the pool before the caller sees the end. A stream that
- * stops without `done:true`, or carries an `{"error":...}` line, throws; an aborted call ends
- * quietly with no `done`.
+ * Turns an NDJSON body (its raw reads) into ChatEvents as lines complete. The `done` event is held
+ * back until the body has ended, so the connection is back in the pool before the caller sees the
+ * end. A stream that stops without `done:true`, or carries an `{"error":...}` line, throws; an
+ * aborted call ends quietly with no `done`.
  */
 export async function* ollamaStreamEvents(
-  lines: AsyncIterable<string>,
+  chunks: AsyncIterable<Buffer>,
   kind: OllamaKind,
   label: UpstreamLabel,
   signal: AbortSignal,
 ): AsyncGenerator<ChatEvent> {
   const state = new AnswerState(kind, label);
+  const splitter = new LineSplitter();
   const out: ChatEvent[] = [];
   let done: ChatEvent | undefined;
-  try {
-    for await (const line of lines) {
-      if (done) continue;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        throw state.fail(`a line that is not JSON: ${line.slice(0, 200)}`);
-      }
-      done = state.interpret(parsed, out);
-      for (const event of out) yield event;
-      out.length = 0;
+  /** The events of one line (none once the answer is done). */
+  const take = (line: string): ChatEvent[] => {
+    out.length = 0;
+    if (done) return out;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      throw state.fail(`a line that is not JSON: ${line.slice(0, 200)}`);
     }
+    done = state.interpret(parsed, out);
+    return out;
+  };
+  try {
+    for await (const chunk of chunks) {
+      for (const line of splitter.push(chunk)) yield* take(line);
+    }
+    const last = splitter.end();
+    if (last) yield* take(last);
   } catch (err) {
     // After `done` the answer is complete; a slow close of the body does not undo it.
     if (!done) throw err;
