@@ -190,15 +190,22 @@ export function checkGoals(
   );
   noisy = false;
   const mem = memory?.['llamagate-auth'];
-  // RSS after a full GC: the plain readings also count garbage left by earlier phases (or its
-  // collection, which has made them negative), which is not memory the streams hold.
-  const perStream =
-    mem?.afterGcSlope && mem.aboveIdleAfterGcKiBPerStream !== undefined
-      ? Math.max(mem.afterGcSlope.rssKiB, mem.aboveIdleAfterGcKiBPerStream)
-      : NaN;
-  add('< 32 KiB per open stream (RSS after full GC)', perStream, (v) => v < 32, ' KiB');
-  const raw = mem ? Math.max(mem.slopeKiBPerStream, mem.aboveIdleKiBPerStream) : NaN;
-  add('< 32 KiB per open stream (plain RSS readings)', raw, (v) => v < 32, ' KiB');
+  // Memory per open stream is the RSS slope between the two steps (ΔRSS / Δstreams): the jump
+  // from idle to the first step also holds one-off growth (young generation, pools, compiled
+  // code) that is not per stream; it is reported beside the slope, not judged. The after-GC
+  // reading leaves out garbage left by earlier phases.
+  add(
+    '< 32 KiB per open stream (RSS slope, after full GC)',
+    mem?.afterGcSlope?.rssKiB ?? NaN,
+    (v) => v < 32,
+    ' KiB',
+  );
+  add(
+    '< 32 KiB per open stream (RSS slope, plain readings)',
+    mem?.slopeKiBPerStream ?? NaN,
+    (v) => v < 32,
+    ' KiB',
+  );
   noisy = ns?.fromNoisyRounds === true;
   add('auth-on RPS within 10% of auth-off', r?.authOverNoauthRps ?? NaN, (v) => v >= 0.9, 'x');
   const noauth = ns?.arms['llamagate-noauth'];
