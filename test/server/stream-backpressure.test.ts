@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { after, before, test } from 'node:test';
+import type { RunningStack } from '../../src/stack/index.js';
+import { startOllamaStandin } from '../support/ollama-standin.js';
+import type { OllamaStandin } from '../support/ollama-standin.js';
+import { ollamaRunYaml, startTestStack } from '../support/stack.js';
+
+let ollama: OllamaStandin;
+let stack: RunningStack;
+
+before(async () => {
+  ollama = await startOllamaStandin();
+  stack = await startTestStack(ollamaRunYaml(ollama.url));
+});
+after(async () => {
+  await stack.close();
+  await ollama.close();
+});
+
+/** Starts a streamed chat and hands back the response without reading it. */
+function openStream(url: string, body: unknown): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('response', (res) => {
+      res.pause();
+      resolve(res);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+test('a client that stops reading holds the upstream back, and still gets every token in order', async () => {
+  // Far more than the socket buffers on both sides hold (~25 MB of SSE).
+  const count = 120_000;
+  const tokens = Array.from({ length: count }, (_, i) => ` t${i}`);
+  ollama.script({ tokens, chunks: 64 * 1024, writeGapMs: 0 });
+  const index = ollama.requests.length;
+  const res = await openStream(`${stack.url}/v1/chat/completions`, {
+    model: 'llama3.2:3b',
+    messages: [{ role: 'user', content: 'count' }],
+    stream: true,
+  });
+  assert.equal(res.statusCode, 200);
+
+  const outcome = ollama.requests[index]!.outcome;
+  const early = await Promise.race([
+    outcome,
+    new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 1500)),
+  ]);
+  assert.equal(
+    early,
+    'still running',
+    'the gateway must not drain the upstream for a stalled client',
+  );
+
+  res.setEncoding('utf8');
+  let buffer = '';
+  let next = 0;
+  let sawDone = false;
+  for await (const text of res as AsyncIterable<string>) {
+    buffer += text;
+    let end = buffer.indexOf('\n\n');
+    while (end !== -1) {
+      const data = buffer.slice('data: '.length, end);
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf('\n\n');
+      if (data === '[DONE]') {
+        sawDone = true;
+        continue;
+      }
+      const content = (JSON.parse(data) as { choices: { delta: { content?: string } }[] })
+        .choices[0]?.delta.content;
+      if (!content) continue;
+      assert.equal(content, ` t${next}`);
+      next++;
+    }
+  }
+  assert.equal(next, count);
+  assert.ok(sawDone);
+  assert.equal(await outcome, 'finished');
+});
