@@ -90,7 +90,7 @@ export function parseOptions(argv: string[]): RunOptions {
           stream: { concurrency: 16, streams: 48 },
           streamC1: { streams: 6 },
           hold: {
-            steps: [1000, 2000],
+            steps: [1000, 2000, 4000],
             settleMs: 3000,
             arms: ALL_ARMS.filter((a) => a !== 'direct'),
           },

@@ -155,7 +155,7 @@ export interface MemorySample {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Opens the hold steps one after another (e.g. 1,000 then 2,000 streams), measuring each. */
+/** Opens the hold steps one after another (e.g. 1,000, 2,000 then 4,000 streams), measuring each. */
 export async function measureMemory(
   arm: Arm,
   client: LoadClient,

@@ -190,7 +190,7 @@ export function checkGoals(
   );
   noisy = false;
   const mem = memory?.['llamagate-auth'];
-  // Memory per open stream is the RSS slope between the two steps (ΔRSS / Δstreams): the jump
+  // Memory per open stream is the RSS slope from the first step to the last (ΔRSS / Δstreams): the jump
   // from idle to the first step also holds one-off growth (young generation, pools, compiled
   // code) that is not per stream; it is reported beside the slope, not judged. The after-GC
   // reading leaves out garbage left by earlier phases.
