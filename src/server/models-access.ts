@@ -74,9 +74,8 @@ export function chargeUsage(
  * failure) by the text and tool-call events it already produced, one token each. Otherwise
  * disconnecting just before the end would make any answer free of the token budget.
  *
- * A plain iterator rather than an async generator: a generator stage keeps its own promises
- * pending across every wait for the next token, which for thousands of slow streams is memory
- * the garbage collector promotes and then has to clean up.
+ * A plain iterator rather than an async generator stage: one promise per event instead of a
+ * generator's several, in a stage every streamed event passes through.
  */
 export function chargeUnfinished(
   events: AsyncIterable<ChatEvent>,

@@ -4,8 +4,8 @@ const NEWLINE = 0x0a;
  * Splits a byte stream into lines, synchronously, one read at a time. Lines are decoded only once
  * complete: `\n` never occurs inside a multi-byte UTF-8 sequence, so a character split across
  * reads is reassembled byte-wise before decoding. Blank lines are skipped; a trailing `\r` is
- * dropped. A stream reader calls it inside its own loop, so no extra async stage (with its
- * promises pending across every upstream wait) sits in a long-lived stream.
+ * dropped. A stream reader calls it inside its own loop, so splitting adds no async stage (and
+ * its promises) to every streamed event.
  */
 export class LineSplitter {
   private pending: Buffer | undefined;
