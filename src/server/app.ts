@@ -9,6 +9,7 @@ import { NotFoundError } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
 import { lazyChildLogger } from '../logging/lazy-child.js';
 import type { Logger } from '../logging/logger.js';
+import { watchClient } from './client-gone.js';
 import { installCors } from './cors.js';
 import type { ServerDeps } from './deps.js';
 import { fromFrameworkError } from './errors.js';
@@ -108,14 +109,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    const controller = new AbortController();
-    request.abortSignal = controller.signal;
-    request.streamAborted = false;
-    reply.raw.on('close', () => {
-      if (reply.raw.writableFinished) return;
-      request.streamAborted = true;
-      controller.abort();
-    });
+    watchClient(request, reply, deps.metrics);
   });
   if (deps.server.cors) installCors(app, deps.server.cors);
   installIdentityHooks(app, deps);

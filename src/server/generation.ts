@@ -10,7 +10,6 @@ import {
   checkTokenBudget,
   resolveModel,
 } from './models-access.js';
-import { logRequest } from './request-log.js';
 import { sendSse } from './sse.js';
 
 /** What a generation route contributes: its request and its answer shapes. */
@@ -54,6 +53,5 @@ export async function serveGeneration(
     return spec.body(gen);
   }
   const chunks = spec.chunks(chargeUnfinished(events, onUsage), onUsage);
-  const onGone = () => logRequest(request, reply, deps.metrics);
-  return sendSse(request, reply, chunks, { doneSentinel: spec.doneSentinel }, onGone);
+  return sendSse(request, reply, chunks, { doneSentinel: spec.doneSentinel });
 }

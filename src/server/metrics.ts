@@ -29,11 +29,11 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'llamagate_' });
   }
 
-  observeResponse(request: FastifyRequest, reply: FastifyReply): void {
+  observeResponse(request: FastifyRequest, status: number, elapsedMs: number): void {
     // The route template, never the raw path: raw paths would make label cardinality unbounded.
     const route = request.routeOptions.url ?? 'unmatched';
-    this.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    this.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    this.requests.inc({ method: request.method, route, status: String(status) });
+    this.duration.observe({ method: request.method, route }, elapsedMs / 1000);
   }
 
   countTokens(model: string, usage: Usage): void {

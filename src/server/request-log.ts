@@ -21,8 +21,8 @@ function accessLogger(request: FastifyRequest): FastifyBaseLogger {
 
 /**
  * Writes the one log line of a request and counts it in the metrics, once, however the request
- * ended: answered (onResponse), abandoned mid-stream (the SSE writer calls it), or abandoned
- * before any answer (onRequestAbort).
+ * ended: answered (onResponse), or abandoned by its client (client-gone.ts, onRequestAbort). A
+ * client that left before the status line was sent is logged and counted as 499, as nginx does.
  */
 export function logRequest(
   request: FastifyRequest,
@@ -31,8 +31,8 @@ export function logRequest(
 ): void {
   if (request.logged) return;
   request.logged = true;
-  metrics.observeResponse(request, reply);
-  const status = reply.statusCode;
+  const status = request.streamAborted && !reply.raw.headersSent ? 499 : reply.statusCode;
+  metrics.observeResponse(request, status, reply.elapsedTime);
   const line = {
     reqId: request.id,
     method: request.method,
@@ -50,13 +50,7 @@ export function logRequest(
 }
 
 export function installRequestLog(app: FastifyInstance, metrics: ServerMetrics): void {
+  // A client that leaves before its answer is complete never lets the response finish: its line is
+  // written by watchClient (client-gone.ts) when the connection closes.
   app.addHook('onResponse', async (request, reply) => logRequest(request, reply, metrics));
-  // A client that leaves before any answer was sent gets no onResponse; still log its line.
-  app.addHook('onRequestAbort', async (request: FastifyRequest) => {
-    if (request.logged) return;
-    request.logged = true;
-    const path = request.url.split('?', 1)[0];
-    const line = { reqId: request.id, method: request.method, path, status: 499 };
-    accessLogger(request).info({ ...line, clientAborted: true }, 'request');
-  });
 }

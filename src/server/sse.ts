@@ -14,16 +14,22 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 };
 
-/** Resolves when the socket can take more, or when the client is gone. */
-function drained(res: ServerResponse): Promise<void> {
+/**
+ * Resolves when the socket can take more, or when the client is gone (`gone` also fires for a
+ * pipelined response that never got the socket, which emits neither `drain` nor `close`).
+ */
+function drained(res: ServerResponse, gone: AbortSignal): Promise<void> {
+  if (gone.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
       res.off('close', done);
+      gone.removeEventListener('abort', done);
       resolve();
     };
     res.on('drain', done);
     res.on('close', done);
+    gone.addEventListener('abort', done);
   });
 }
 
@@ -38,14 +44,13 @@ function drained(res: ServerResponse): Promise<void> {
  *
  * The reply is taken over from fastify (`hijack`), which still runs the onResponse hooks (request
  * log line, metrics) when the response finishes; a client that leaves mid-stream gets its line
- * from `onGone`.
+ * from watchClient (client-gone.ts).
  */
 export async function sendSse(
   request: FastifyRequest,
   reply: FastifyReply,
   payloads: AsyncIterable<string>,
   options: SseOptions,
-  onGone: () => void,
 ): Promise<void> {
   const res = reply.raw;
   reply.hijack();
@@ -54,10 +59,11 @@ export async function sendSse(
   res.writeHead(reply.statusCode, headers);
   try {
     for await (const payload of payloads) {
-      if (res.destroyed) break;
-      if (!res.write(`data: ${payload}\n\n`)) await drained(res);
+      if (res.destroyed || request.streamAborted) break;
+      if (!res.write(`data: ${payload}\n\n`)) await drained(res, request.abortSignal);
     }
-    if (options.doneSentinel && !res.destroyed) res.write('data: [DONE]\n\n');
+    if (options.doneSentinel && !res.destroyed && !request.streamAborted)
+      res.write('data: [DONE]\n\n');
   } catch (thrown) {
     const err = toGatewayError(thrown);
     if (!request.streamAborted) {
@@ -70,6 +76,5 @@ export async function sendSse(
       if (!res.destroyed) res.write(`data: ${JSON.stringify(toHttpError(err).body)}\n\n`);
     }
   }
-  if (res.destroyed || request.streamAborted) onGone();
-  else res.end();
+  if (!res.destroyed && !request.streamAborted) res.end();
 }

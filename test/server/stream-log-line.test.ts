@@ -99,6 +99,29 @@ test('a client that hangs up mid-stream leaves one info line marked clientAborte
   assert.equal(mine[0]?.level, 30);
 });
 
+test('a client that hangs up while a whole answer is pending leaves one 499 line and metric', async () => {
+  ollama.script({ hang: true });
+  const before = await streamedCount(499);
+  const controller = new AbortController();
+  const pending = fetch(`${stack.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': 'hang-up-whole' },
+    body: JSON.stringify({ ...STREAM, stream: false }),
+    signal: controller.signal,
+  }).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 200));
+  controller.abort();
+  await pending;
+  await settle();
+
+  const mine = linesOf('hang-up-whole');
+  assert.equal(mine.length, 1, JSON.stringify(mine));
+  assert.equal(mine[0]?.status, 499);
+  assert.equal(mine[0]?.clientAborted, true);
+  assert.equal(mine[0]?.level, 30);
+  assert.equal(await streamedCount(499), before + 1);
+});
+
 test('a stream that fails after its first event logs one error line naming the failure', async () => {
   ollama.script({ reply: 'a b c d', errorAfterTokens: 2, error: 'model runner crashed' });
   const res = await streamSse(`${stack.url}/v1/chat/completions`, STREAM);
