@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { splitLines } from '../../src/providers/shared/ndjson.js';
+import { LineSplitter, LineTooLongError, splitLines } from '../../src/providers/shared/ndjson.js';
 import { parseSse } from '../../src/providers/shared/sse.js';
 import { ollamaStreamEvents } from '../../src/providers/ollama/stream.js';
 import { UpstreamError } from '../../src/errors/errors.js';
@@ -56,6 +56,26 @@ describe('NDJSON line splitter', () => {
   });
 });
 
+describe('NDJSON line limits', () => {
+  it('a line that never ends fails at the limit instead of growing without end', () => {
+    const splitter = new LineSplitter(1024);
+    const piece = Buffer.from('x'.repeat(300));
+    assert.deepEqual([...splitter.push(piece)], []);
+    assert.deepEqual([...splitter.push(piece)], []);
+    assert.deepEqual([...splitter.push(piece)], []);
+    assert.throws(() => [...splitter.push(piece)], LineTooLongError);
+  });
+
+  it('a long line cut into thousands of reads comes out whole and once', () => {
+    const splitter = new LineSplitter();
+    const line = `{"text":"${'é'.repeat(20_000)}"}`;
+    const bytes = Buffer.from(`${line}\n{"next":1}\n`);
+    const out: string[] = [];
+    for (let i = 0; i < bytes.length; i += 7) out.push(...splitter.push(bytes.subarray(i, i + 7)));
+    assert.deepEqual(out, [line, '{"next":1}']);
+  });
+});
+
 describe('Ollama NDJSON stream', () => {
   const label = { name: 'Ollama', url: 'http://127.0.0.1:11434' } as never;
   const line = (content: string) =>
@@ -75,6 +95,26 @@ describe('Ollama NDJSON stream', () => {
     );
     assert.deepEqual(seen, ['one', 'two']);
   });
+
+  for (const [what, raw, pattern] of [
+    ['text that is not a string', { message: { content: 42 }, done: false }, /not a string/],
+    ['tool calls that are not a list', { message: { tool_calls: { a: 1 } } }, /not a list/],
+    ['a line that is a JSON array', [1, 2], /not a JSON object/],
+    [
+      'an error object',
+      { error: { message: 'out of memory' } },
+      /failed while generating: out of memory/,
+    ],
+  ] as const) {
+    it(`fails the stream on ${what}`, async () => {
+      const body = chunksOf(line('ok') + `${JSON.stringify(raw)}\n`);
+      const signal = new AbortController().signal;
+      await assert.rejects(
+        all(ollamaStreamEvents(body, 'chat', label, signal)),
+        (err) => err instanceof UpstreamError && pattern.test(err.message),
+      );
+    });
+  }
 
   it('reads a final line that has no newline', async () => {
     const done = JSON.stringify({ message: { content: '' }, done: true, eval_count: 2 });

@@ -2,7 +2,7 @@ import { UpstreamError } from '../../errors/errors.js';
 import type { ChatEvent, FinishReason, ToolCall } from '../../inference/types.js';
 import type { UpstreamLabel } from '../shared/errors.js';
 import { newToolCallId } from '../shared/ids.js';
-import { LineSplitter } from '../shared/ndjson.js';
+import { LineSplitter, LineTooLongError } from '../shared/ndjson.js';
 
 /**
  * Which endpoint produced the lines: `/api/chat` (text in `message`) or `/api/generate`
@@ -37,21 +37,29 @@ class AnswerState {
 
   /** Appends the events of one NDJSON line (or of a whole non-stream reply) to `out`. */
   interpret(raw: unknown, out: ChatEvent[]): ChatEvent | undefined {
-    if (!raw || typeof raw !== 'object') throw this.fail('a line that is not a JSON object');
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw this.fail('a line that is not a JSON object');
+    }
     const line = raw as OllamaLine;
     if (line.error !== undefined) {
       throw new UpstreamError(
-        `${this.label.name} failed while generating: ${String(line.error)}`,
+        `${this.label.name} failed while generating: ${errorText(line.error)}`,
         502,
         { detail: { upstreamError: line.error } },
       );
     }
     // TODO(ollama): `thinking` deltas of reasoning models are dropped; ChatEvent has no slot for
     // them.
-    const text = this.kind === 'chat' ? line.message?.content : line.response;
+    const text: unknown = this.kind === 'chat' ? line.message?.content : line.response;
+    if (text !== undefined && text !== null && typeof text !== 'string') {
+      throw this.fail('text that is not a string');
+    }
     if (text) out.push({ type: 'text', text });
-    const calls = this.kind === 'chat' ? line.message?.tool_calls : line.tool_calls;
-    if (calls && calls.length > 0) {
+    const calls: unknown = this.kind === 'chat' ? line.message?.tool_calls : line.tool_calls;
+    if (calls !== undefined && calls !== null && !Array.isArray(calls)) {
+      throw this.fail('tool calls that are not a list');
+    }
+    if (Array.isArray(calls) && calls.length > 0) {
       this.sawTools = true;
       out.push({ type: 'tool_calls', calls: calls.map(toToolCall) });
     }
@@ -74,6 +82,13 @@ class AnswerState {
     if (doneReason === 'length') return 'length';
     return this.sawTools ? 'tool_calls' : 'stop';
   }
+}
+
+/** An `error` field as readable text, whatever its JSON type. */
+function errorText(error: unknown): string {
+  if (typeof error === 'string') return error;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : JSON.stringify(error);
 }
 
 function toToolCall(call: OllamaToolCall): ToolCall {
@@ -115,8 +130,13 @@ export async function* ollamaStreamEvents(
     return out;
   };
   try {
-    for await (const chunk of chunks) {
-      for (const line of splitter.push(chunk)) yield* take(line);
+    try {
+      for await (const chunk of chunks) {
+        for (const line of splitter.push(chunk)) yield* take(line);
+      }
+    } catch (err) {
+      if (err instanceof LineTooLongError) throw state.fail(err.message);
+      throw err;
     }
     const last = splitter.end();
     if (last) yield* take(last);
