@@ -97,7 +97,7 @@ export async function translateMicro(quick: boolean): Promise<MicroResult[]> {
   );
   results.push(
     await time(
-      'streaming: per NDJSON chunk -> OpenAI SSE event (splitLines + parse + chunk JSON + framing)',
+      'streaming: per NDJSON chunk -> OpenAI SSE event (line split + parse + chunk JSON + framing)',
       async () => {
         const events = ollamaStreamEvents(replay(lines), 'chat', label, signal);
         let bytes = 0;

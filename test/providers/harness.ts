@@ -1,5 +1,4 @@
 /** Small helpers shared by the provider tests. */
-import { Writable } from 'node:stream';
 import type {
   CallContext,
   ChatEvent,
@@ -37,20 +36,7 @@ export function textOf(events: ChatEvent[]): string {
   return events.map((e) => (e.type === 'text' ? e.text : '')).join('');
 }
 
-/** A logger that keeps every line as parsed JSON, to assert on start-up messages. */
-export function capturingLogger(): {
-  log: Logger;
-  lines: { level: number; msg: string; [k: string]: unknown }[];
-} {
-  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const text of chunk.toString('utf8').split('\n')) if (text) lines.push(JSON.parse(text));
-      done();
-    },
-  });
-  return { log: createLogger({ level: 'debug', destination }), lines };
-}
+export { capturingLogger } from '../support/capturing-logger.js';
 
 /** Builds an Ollama provider through its factory, as the registry does. */
 export function ollamaProvider(

@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LineSplitter, LineTooLongError, splitLines } from '../../src/providers/shared/ndjson.js';
+import { LineSplitter, LineTooLongError } from '../../src/providers/shared/ndjson.js';
 import { parseSse } from '../../src/providers/shared/sse.js';
 import { ollamaStreamEvents } from '../../src/providers/ollama/stream.js';
 import { UpstreamError } from '../../src/errors/errors.js';
 
 async function* chunksOf(...parts: (string | Buffer)[]): AsyncGenerator<Buffer> {
   for (const p of parts) yield typeof p === 'string' ? Buffer.from(p) : p;
+}
+
+/** The lines of a byte stream, as the Ollama reader cuts them with LineSplitter. */
+async function* splitLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const splitter = new LineSplitter();
+  for await (const chunk of chunks) yield* splitter.push(chunk);
+  const last = splitter.end();
+  if (last) yield last;
 }
 
 async function all<T>(it: AsyncIterable<T>): Promise<T[]> {

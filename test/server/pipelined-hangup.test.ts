@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { createLogger } from '../../src/logging/logger.js';
+import { capturingLogger } from '../support/capturing-logger.js';
 import type { RunningStack } from '../../src/stack/index.js';
 import { startOllamaStandin } from '../support/ollama-standin.js';
 import type { OllamaStandin } from '../support/ollama-standin.js';
 import { ollamaRunYaml, postJson, startTestStack } from '../support/stack.js';
 
-const lines: Array<Record<string, unknown>> = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-    done();
-  },
-});
+const { log, lines } = capturingLogger('info');
 
 let ollama: OllamaStandin;
 let stack: RunningStack;
@@ -26,7 +19,7 @@ before(async () => {
     `url: ${ollama.url}`,
     `url: ${ollama.url}\n        max_connections: 2`,
   );
-  stack = await startTestStack(yaml, { log: createLogger({ destination: sink }) });
+  stack = await startTestStack(yaml, { log });
 });
 after(async () => {
   await stack.close();

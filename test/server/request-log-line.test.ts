@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { createLogger } from '../../src/logging/logger.js';
+import { capturingLogger } from '../support/capturing-logger.js';
 import type { RunningStack } from '../../src/stack/index.js';
 import { startJwksServer } from '../support/jwks-server.js';
 import type { JwksServer } from '../support/jwks-server.js';
@@ -11,13 +10,7 @@ import { ollamaRunYaml, postJson, startTestStack } from '../support/stack.js';
 import { AUDIENCE, generateTestKey, ISSUER, keycloakClaims, mintToken } from '../support/tokens.js';
 import type { TestKey } from '../support/tokens.js';
 
-const lines: Array<Record<string, unknown>> = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-    done();
-  },
-});
+const { log, lines } = capturingLogger('info');
 
 let key: TestKey;
 let jwks: JwksServer;
@@ -37,7 +30,6 @@ server:
       issuer: "${ISSUER}"
       audience: ${AUDIENCE}
 `;
-  const log = createLogger({ destination: sink });
   stack = await startTestStack(ollamaRunYaml(ollama.url, auth), { log });
 });
 after(async () => {

@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { createLogger } from '../../src/logging/logger.js';
+import { capturingLogger } from '../support/capturing-logger.js';
 import type { RunningStack } from '../../src/stack/index.js';
 import { startOllamaStandin } from '../support/ollama-standin.js';
 import type { OllamaStandin } from '../support/ollama-standin.js';
 import { ollamaRunYaml, startTestStack } from '../support/stack.js';
 import { streamSse } from './http.js';
 
-const lines: Array<Record<string, unknown>> = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-    done();
-  },
-});
+const { log, lines } = capturingLogger('info');
 
 let ollama: OllamaStandin;
 let stack: RunningStack;
@@ -25,9 +18,7 @@ before(async () => {
 server:
   cors: {allow_origins: ["http://app.example"]}
 `;
-  stack = await startTestStack(ollamaRunYaml(ollama.url, cors), {
-    log: createLogger({ destination: sink }),
-  });
+  stack = await startTestStack(ollamaRunYaml(ollama.url, cors), { log });
 });
 after(async () => {
   await stack.close();

@@ -60,14 +60,6 @@ export class LineSplitter {
   }
 }
 
-/** The lines of a byte stream, as LineSplitter cuts them. */
-export async function* splitLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
-  const splitter = new LineSplitter();
-  for await (const chunk of chunks) yield* splitter.push(chunk);
-  const last = splitter.end();
-  if (last) yield last;
-}
-
 function decodeLine(data: Buffer, start: number, end: number): string {
   if (end > start && data[end - 1] === 0x0d) end--;
   if (end === start) return '';
