@@ -134,7 +134,12 @@ export interface HoldStep {
   heapUsedKiB?: number;
   externalKiB?: number;
   /** After a forced full GC: what the open streams really hold, garbage left out. */
-  afterGc?: { rssKiB: number; heapUsedKiB: number; externalKiB: number };
+  afterGc?: {
+    rssKiB: number;
+    heapUsedKiB: number;
+    externalKiB: number;
+    spaces?: Record<string, { sizeKiB: number; usedKiB: number }>;
+  };
 }
 
 export interface MemorySample {
@@ -190,6 +195,7 @@ export async function measureMemory(
         const read = (await arm.probe.probe('read')) as {
           eld: HoldStep['eld'];
           mem: { heapUsed: number; external: number };
+          spaces?: Record<string, { sizeKiB: number; usedKiB: number }>;
         };
         step.eld = read.eld;
         step.heapUsedKiB = Math.round(read.mem.heapUsed / 1024);
@@ -199,6 +205,7 @@ export async function measureMemory(
           rssKiB: sumRss(pids),
           heapUsedKiB: Math.round(gc.mem.heapUsed / 1024),
           externalKiB: Math.round(gc.mem.external / 1024),
+          ...(gc.spaces ? { spaces: gc.spaces } : {}),
         };
       }
       steps.push(step);

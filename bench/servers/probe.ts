@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { Server } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 const LOOPBACK = '127.0.0.1';
@@ -78,6 +78,18 @@ function fullGc(): void {
   collect();
 }
 
+/** KiB committed and used per V8 heap space: which part of the heap grows with open streams. */
+function heapSpaces(): Record<string, { sizeKiB: number; usedKiB: number }> {
+  const spaces: Record<string, { sizeKiB: number; usedKiB: number }> = {};
+  for (const s of getHeapSpaceStatistics()) {
+    spaces[s.space_name] = {
+      sizeKiB: Math.round(s.space_size / 1024),
+      usedKiB: Math.round(s.space_used_size / 1024),
+    };
+  }
+  return spaces;
+}
+
 function answer(command: string): void {
   if (command.startsWith('snapshot ')) {
     const file = writeHeapSnapshot(command.slice('snapshot '.length));
@@ -103,6 +115,7 @@ function answer(command: string): void {
             mean: ms(eld.mean),
           },
           mem: process.memoryUsage(),
+          spaces: heapSpaces(),
         }
       : { ok: command };
   process.stderr.write(`@@probe ${JSON.stringify(body)}\n`);
