@@ -3,18 +3,20 @@
  * Ollama reply (whole and streamed NDJSON) into OpenAI JSON / SSE events, building the request
  * log line.
  */
+import { Readable } from 'node:stream';
 import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/logging/logger.js';
 import { ollamaObjectEvents, ollamaStreamEvents } from '../../src/providers/ollama/stream.js';
 import { toOllamaChat } from '../../src/providers/ollama/translate.js';
 import { collect } from '../../src/translate/collect.js';
 import { parseOpenAIChat } from '../../src/translate/openai-request.js';
-import { chatCompletionBody, chatCompletionChunks } from '../../src/translate/openai-response.js';
+import { chatCompletionBody, chatCompletionEncoder } from '../../src/translate/openai-response.js';
 import { chatBody, FAST_REPLY, MODELS, STREAM_TOKENS, streamTokens } from '../lib/workload.js';
 import { time } from './timing.js';
 import type { MicroResult } from './timing.js';
 
 const label = { name: 'Ollama', url: 'http://127.0.0.1:11434' } as never;
+const timeouts = { firstByteMs: 60_000, idleMs: 60_000, connectMs: 60_000 };
 
 function ollamaFinal(text: string): Record<string, unknown> {
   return {
@@ -44,10 +46,6 @@ function ndjsonLines(): Buffer[] {
   );
   lines.push(JSON.stringify({ ...ollamaFinal(''), model: MODELS.stream }));
   return lines.map((l) => Buffer.from(`${l}\n`));
-}
-
-async function* replay(chunks: Buffer[]): AsyncGenerator<Buffer> {
-  for (const c of chunks) yield c;
 }
 
 export async function translateMicro(quick: boolean): Promise<MicroResult[]> {
@@ -99,13 +97,13 @@ export async function translateMicro(quick: boolean): Promise<MicroResult[]> {
     await time(
       'streaming: per NDJSON chunk -> OpenAI SSE event (line split + parse + chunk JSON + framing)',
       async () => {
-        const events = ollamaStreamEvents(replay(lines), 'chat', label, signal);
+        const body = Readable.from(lines);
+        const events = ollamaStreamEvents(body, 'chat', label, timeouts, signal);
+        const encoder = chatCompletionEncoder({ model: MODELS.stream, includeUsage: false });
         let bytes = 0;
-        for await (const payload of chatCompletionChunks(events, {
-          model: MODELS.stream,
-          includeUsage: false,
-        })) {
-          bytes += `data: ${payload}\n\n`.length;
+        for (const payload of encoder.opening()) bytes += `data: ${payload}\n\n`.length;
+        for await (const event of events) {
+          for (const payload of encoder.encode(event)) bytes += `data: ${payload}\n\n`.length;
         }
         return bytes;
       },

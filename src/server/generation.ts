@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallContext, ChatEvent, InferenceProvider, Usage } from '../inference/types.js';
 import { collect } from '../translate/collect.js';
 import type { CollectedGeneration } from '../translate/collect.js';
+import type { StreamEncoder } from '../translate/stream-encoder.js';
 import type { ServerDeps } from './deps.js';
 import {
   callContext,
@@ -25,8 +26,8 @@ export interface GenerationSpec {
   ): Promise<AsyncIterable<ChatEvent>>;
   /** The whole answer, for non-streaming calls. */
   body(gen: CollectedGeneration): unknown;
-  /** Streamed payloads; `onUsage` must be called with the final usage. */
-  chunks(events: AsyncIterable<ChatEvent>, onUsage: (u: Usage) => void): AsyncIterable<string>;
+  /** The streamed answer's encoder; it must call `onUsage` with the final usage. */
+  encoder(onUsage: (u: Usage) => void): StreamEncoder;
   /** OpenAI streams end with `data: [DONE]`; Llama Stack's do not. */
   doneSentinel: boolean;
 }
@@ -52,6 +53,6 @@ export async function serveGeneration(
     onUsage(gen.usage);
     return spec.body(gen);
   }
-  const chunks = spec.chunks(chargeUnfinished(events, onUsage), onUsage);
-  return sendSse(request, reply, chunks, { doneSentinel: spec.doneSentinel });
+  const encoder = chargeUnfinished(spec.encoder(onUsage), onUsage);
+  return sendSse(request, reply, events, encoder, { doneSentinel: spec.doneSentinel });
 }

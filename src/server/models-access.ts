@@ -5,8 +5,9 @@ import {
   UpstreamUnavailableError,
 } from '../errors/errors.js';
 import type { ModelRecord, ModelType } from '../inference/registry.js';
-import type { CallContext, ChatEvent, InferenceProvider, Usage } from '../inference/types.js';
+import type { CallContext, InferenceProvider, Usage } from '../inference/types.js';
 import type { Logger } from '../logging/logger.js';
+import type { StreamEncoder } from '../translate/stream-encoder.js';
 import type { ServerDeps } from './deps.js';
 
 export interface ResolvedModel {
@@ -73,45 +74,25 @@ export function chargeUsage(
  * Charges a streamed generation that ends without its final usage (client gone, upstream
  * failure) by the text and tool-call events it already produced, one token each. Otherwise
  * disconnecting just before the end would make any answer free of the token budget.
- *
- * A plain iterator rather than an async generator stage: one promise per event instead of a
- * generator's several, in a stage every streamed event passes through.
  */
 export function chargeUnfinished(
-  events: AsyncIterable<ChatEvent>,
+  encoder: StreamEncoder,
   onUsage: (u: Usage) => void,
-): AsyncIterable<ChatEvent> {
+): StreamEncoder {
+  let produced = 0;
+  let finished = false;
   return {
-    [Symbol.asyncIterator](): AsyncIterator<ChatEvent> {
-      const inner = events[Symbol.asyncIterator]();
-      let produced = 0;
-      let finished = false;
-      let settled = false;
-      const settle = () => {
-        if (settled) return;
-        settled = true;
-        // TODO(quota): the prompt's tokens are only reported in the final frame, so they go
-        // uncharged.
-        if (!finished && produced > 0) onUsage({ promptTokens: 0, completionTokens: produced });
-      };
-      const observe = (result: IteratorResult<ChatEvent>) => {
-        if (result.done) settle();
-        else if (result.value.type === 'done') finished = true;
-        else produced++;
-        return result;
-      };
-      const fail = (err: unknown): never => {
-        settle();
-        throw err;
-      };
-      return {
-        next: () => inner.next().then(observe, fail),
-        return: async (value?: unknown) => {
-          settle();
-          if (inner.return) await inner.return(value);
-          return { done: true, value: undefined };
-        },
-      };
+    opening: () => encoder.opening(),
+    encode(event) {
+      if (event.type === 'done') finished = true;
+      else produced++;
+      return encoder.encode(event);
+    },
+    close() {
+      encoder.close?.();
+      // TODO(quota): the prompt's tokens are only reported in the final frame, so they go
+      // uncharged.
+      if (!finished && produced > 0) onUsage({ promptTokens: 0, completionTokens: produced });
     },
   };
 }

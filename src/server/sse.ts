@@ -1,7 +1,10 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { toGatewayError } from '../errors/errors.js';
+import { toGatewayError, UpstreamError } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
+import type { ChatEvent } from '../inference/types.js';
+import { UNFINISHED } from '../translate/collect.js';
+import type { StreamEncoder } from '../translate/stream-encoder.js';
 
 export interface SseOptions {
   /** OpenAI streams end with `data: [DONE]`; Llama Stack's legacy streams do not. */
@@ -34,13 +37,14 @@ function drained(res: ServerResponse, gone: AbortSignal): Promise<void> {
 }
 
 /**
- * Relays JSON payloads as SSE events as they are produced, written straight to the socket: no
- * stream object sits between the generator and the connection, so an event costs one write and an
- * open stream holds no read-ahead buffer. A slow client still applies backpressure all the way
- * upstream (the next payload is pulled only once the socket drained). Events produced in the same
- * tick leave in one packet, because Node corks a response until the tick ends. A failure after
- * the headers went out becomes one well-formed `error` event and the stream ends without the
- * success sentinel.
+ * Streams a generation as SSE events, written straight to the socket: no stream object sits
+ * between the provider and the connection, and events are encoded synchronously in this one loop,
+ * so an open stream waits on a single promise for its next event and holds no read-ahead buffer.
+ * A slow client still applies backpressure all the way upstream (the next event is pulled only
+ * once the socket drained). Events produced in the same tick leave in one packet, because Node
+ * corks a response until the tick ends. A failure after the headers went out, or events that end
+ * without `done`, become one well-formed `error` event and the stream ends without the success
+ * sentinel.
  *
  * The reply is taken over from fastify (`hijack`), which still runs the onResponse hooks (request
  * log line, metrics) when the response finishes; a client that leaves mid-stream gets its line
@@ -49,7 +53,8 @@ function drained(res: ServerResponse, gone: AbortSignal): Promise<void> {
 export async function sendSse(
   request: FastifyRequest,
   reply: FastifyReply,
-  payloads: AsyncIterable<string>,
+  events: AsyncIterable<ChatEvent>,
+  encoder: StreamEncoder,
   options: SseOptions,
 ): Promise<void> {
   const res = reply.raw;
@@ -57,13 +62,32 @@ export async function sendSse(
   // fastify's own headers (request id, CORS) were set on the reply; they go out with ours.
   const headers = { ...reply.getHeaders(), ...SSE_HEADERS } as OutgoingHttpHeaders;
   res.writeHead(reply.statusCode, headers);
-  try {
-    for await (const payload of payloads) {
-      if (res.destroyed || request.streamAborted) break;
+  const gone = () => res.destroyed || request.streamAborted === true;
+  const send = async (payloads: string[]) => {
+    for (const payload of payloads) {
+      if (gone()) return;
       if (!res.write(`data: ${payload}\n\n`)) await drained(res, request.abortSignal);
     }
-    if (options.doneSentinel && !res.destroyed && !request.streamAborted)
-      res.write('data: [DONE]\n\n');
+  };
+  const iterator = events[Symbol.asyncIterator]();
+  let exhausted = false;
+  try {
+    await send(encoder.opening());
+    let finished = false;
+    while (!finished && !gone()) {
+      const next = await iterator.next().catch((err: unknown) => {
+        exhausted = true;
+        throw err;
+      });
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      finished = next.value.type === 'done';
+      await send(encoder.encode(next.value));
+    }
+    if (!finished && !gone()) throw new UpstreamError(UNFINISHED);
+    if (options.doneSentinel && !gone()) res.write('data: [DONE]\n\n');
   } catch (thrown) {
     const err = toGatewayError(thrown);
     if (!request.streamAborted) {
@@ -75,6 +99,10 @@ export async function sendSse(
       request.streamError = err.code;
       if (!res.destroyed) res.write(`data: ${JSON.stringify(toHttpError(err).body)}\n\n`);
     }
+  } finally {
+    encoder.close?.();
+    // Stopping early (client gone, answer complete) must release the upstream at once.
+    if (!exhausted) await iterator.return?.().catch(() => undefined);
   }
-  if (!res.destroyed && !request.streamAborted) res.end();
+  if (!gone()) res.end();
 }

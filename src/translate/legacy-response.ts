@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { UpstreamError } from '../errors/errors.js';
-import type { ChatEvent, FinishReason, ToolCall, Usage } from '../inference/types.js';
-import { UNFINISHED } from './collect.js';
+import type { FinishReason, ToolCall, Usage } from '../inference/types.js';
 import { argumentsToObject } from './content.js';
 import type { CollectedGeneration } from './collect.js';
+import type { StreamEncoder } from './stream-encoder.js';
 
 type StopReason = 'end_of_turn' | 'end_of_message' | 'out_of_tokens';
 
@@ -62,53 +61,44 @@ function event(eventType: string, delta: object, stop: StopReason | null, usage?
 }
 
 /** Chat events → the 0.2.x SSE sequence: start, progress..., complete (with metrics). */
-export async function* legacyChatChunks(
-  events: AsyncIterable<ChatEvent>,
-  onUsage?: (u: Usage) => void,
-): AsyncGenerator<string> {
-  yield event('start', { type: 'text', text: '' }, null);
+export function legacyChatEncoder(onUsage?: (u: Usage) => void): StreamEncoder {
   let hadCalls = false;
-  for await (const e of events) {
-    if (e.type === 'text') {
-      yield event('progress', { type: 'text', text: e.text }, null);
-    } else if (e.type === 'tool_calls') {
-      hadCalls = true;
-      for (const call of e.calls) {
-        const delta = {
-          type: 'tool_call',
-          tool_call: legacyToolCall(call),
-          parse_status: 'succeeded',
-        };
-        yield event('progress', delta, null);
+  return {
+    opening: () => [event('start', { type: 'text', text: '' }, null)],
+    encode(e) {
+      if (e.type === 'text') return [event('progress', { type: 'text', text: e.text }, null)];
+      if (e.type === 'tool_calls') {
+        hadCalls = true;
+        return e.calls.map((call) => {
+          const delta = {
+            type: 'tool_call',
+            tool_call: legacyToolCall(call),
+            parse_status: 'succeeded',
+          };
+          return event('progress', delta, null);
+        });
       }
-    } else {
       onUsage?.(e.usage);
       const stop = stopReason(e.finishReason, hadCalls);
-      yield event('complete', { type: 'text', text: '' }, stop, e.usage);
-      return;
-    }
-  }
-  throw new UpstreamError(UNFINISHED);
+      return [event('complete', { type: 'text', text: '' }, stop, e.usage)];
+    },
+  };
 }
 
-export async function* legacyCompletionChunks(
-  events: AsyncIterable<ChatEvent>,
-  onUsage?: (u: Usage) => void,
-): AsyncGenerator<string> {
-  for await (const e of events) {
-    if (e.type === 'text') {
-      yield JSON.stringify({ metrics: null, delta: e.text, stop_reason: null, logprobs: null });
-    } else if (e.type === 'done') {
+export function legacyCompletionEncoder(onUsage?: (u: Usage) => void): StreamEncoder {
+  return {
+    opening: () => [],
+    encode(e) {
+      if (e.type === 'text') {
+        return [
+          JSON.stringify({ metrics: null, delta: e.text, stop_reason: null, logprobs: null }),
+        ];
+      }
+      if (e.type !== 'done') return [];
       onUsage?.(e.usage);
       const stop = stopReason(e.finishReason, false);
-      yield JSON.stringify({
-        metrics: metrics(e.usage),
-        delta: '',
-        stop_reason: stop,
-        logprobs: null,
-      });
-      return;
-    }
-  }
-  throw new UpstreamError(UNFINISHED);
+      const last = { metrics: metrics(e.usage), delta: '', stop_reason: stop, logprobs: null };
+      return [JSON.stringify(last)];
+    },
+  };
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { UpstreamError } from '../errors/errors.js';
-import type { ChatEvent, FinishReason, ToolCall, Usage } from '../inference/types.js';
-import { UNFINISHED } from './collect.js';
+import type { FinishReason, ToolCall, Usage } from '../inference/types.js';
 import type { CollectedGeneration } from './collect.js';
+import type { StreamEncoder } from './stream-encoder.js';
 
 function usageBody(u: Usage) {
   return {
@@ -68,13 +67,10 @@ export interface StreamOptions {
 }
 
 /**
- * Chat events → OpenAI `chat.completion.chunk` payloads (JSON text, without SSE framing).
- * `finish_reason` stays null until the final chunk; usage comes last when asked for.
+ * Chat events → OpenAI `chat.completion.chunk` payloads. `finish_reason` stays null until the
+ * final chunk; usage comes last when asked for.
  */
-export async function* chatCompletionChunks(
-  events: AsyncIterable<ChatEvent>,
-  options: StreamOptions,
-): AsyncGenerator<string> {
+export function chatCompletionEncoder(options: StreamOptions): StreamEncoder {
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const usageField = options.includeUsage ? { usage: null } : {};
@@ -87,38 +83,32 @@ export async function* chatCompletionChunks(
       choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
       ...usageField,
     });
-
-  yield chunk({ role: 'assistant', content: '' }, null);
   let toolIndex = 0;
-  for await (const event of events) {
-    if (event.type === 'text') {
-      yield chunk({ content: event.text }, null);
-    } else if (event.type === 'tool_calls') {
-      const calls = toolCallsBody(event.calls).map((c) => ({ index: toolIndex++, ...c }));
-      yield chunk({ tool_calls: calls }, null);
-    } else {
-      options.onUsage?.(event.usage);
-      yield chunk({}, finishReason(event.finishReason, toolIndex > 0));
-      if (options.includeUsage) {
-        yield JSON.stringify({
-          id,
-          object: 'chat.completion.chunk',
-          created,
-          model: options.model,
-          choices: [],
-          usage: usageBody(event.usage),
-        });
+  return {
+    opening: () => [chunk({ role: 'assistant', content: '' }, null)],
+    encode(event) {
+      if (event.type === 'text') return [chunk({ content: event.text }, null)];
+      if (event.type === 'tool_calls') {
+        const calls = toolCallsBody(event.calls).map((c) => ({ index: toolIndex++, ...c }));
+        return [chunk({ tool_calls: calls }, null)];
       }
-      return;
-    }
-  }
-  throw new UpstreamError(UNFINISHED);
+      options.onUsage?.(event.usage);
+      const last = chunk({}, finishReason(event.finishReason, toolIndex > 0));
+      if (!options.includeUsage) return [last];
+      const usage = JSON.stringify({
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model: options.model,
+        choices: [],
+        usage: usageBody(event.usage),
+      });
+      return [last, usage];
+    },
+  };
 }
 
-export async function* textCompletionChunks(
-  events: AsyncIterable<ChatEvent>,
-  options: StreamOptions,
-): AsyncGenerator<string> {
+export function textCompletionEncoder(options: StreamOptions): StreamEncoder {
   const id = `cmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const head = { id, object: 'text_completion', created, model: options.model };
@@ -129,19 +119,18 @@ export async function* textCompletionChunks(
       choices: [{ index: 0, text, finish_reason: finish, logprobs: null }],
       ...usageField,
     });
-
-  for await (const event of events) {
-    if (event.type === 'text') yield chunk(event.text, null);
-    else if (event.type === 'done') {
+  return {
+    opening: () => [],
+    encode(event) {
+      if (event.type === 'text') return [chunk(event.text, null)];
+      if (event.type !== 'done') return [];
       options.onUsage?.(event.usage);
-      yield chunk('', event.finishReason);
+      const last = chunk('', event.finishReason);
       // As for chat: usage comes in one more chunk whose `choices` is empty.
-      if (options.includeUsage)
-        yield JSON.stringify({ ...head, choices: [], usage: usageBody(event.usage) });
-      return;
-    }
-  }
-  throw new UpstreamError(UNFINISHED);
+      if (!options.includeUsage) return [last];
+      return [last, JSON.stringify({ ...head, choices: [], usage: usageBody(event.usage) })];
+    },
+  };
 }
 
 export function embeddingsBody(

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { LineSplitter, LineTooLongError } from '../../src/providers/shared/ndjson.js';
 import { parseSse } from '../../src/providers/shared/sse.js';
@@ -86,16 +87,19 @@ describe('NDJSON line limits', () => {
 
 describe('Ollama NDJSON stream', () => {
   const label = { name: 'Ollama', url: 'http://127.0.0.1:11434' } as never;
+  const timeouts = { firstByteMs: 5000, idleMs: 5000, connectMs: 5000 };
+  /** A body that yields `parts` as separate reads, as the upstream's socket would. */
+  const bodyOf = (...parts: string[]) => Readable.from(parts.map((p) => Buffer.from(p)));
   const line = (content: string) =>
     `${JSON.stringify({ message: { role: 'assistant', content }, done: false })}\n`;
 
   it('delivers the text of lines read together with a failure line before failing', async () => {
-    const body = chunksOf(line('one') + line('two') + '{"error":"runner crashed"}\n');
+    const body = bodyOf(line('one') + line('two') + '{"error":"runner crashed"}\n');
     const seen: string[] = [];
     const signal = new AbortController().signal;
     await assert.rejects(
       (async () => {
-        for await (const event of ollamaStreamEvents(body, 'chat', label, signal)) {
+        for await (const event of ollamaStreamEvents(body, 'chat', label, timeouts, signal)) {
           if (event.type === 'text') seen.push(event.text);
         }
       })(),
@@ -115,10 +119,10 @@ describe('Ollama NDJSON stream', () => {
     ],
   ] as const) {
     it(`fails the stream on ${what}`, async () => {
-      const body = chunksOf(line('ok') + `${JSON.stringify(raw)}\n`);
+      const body = bodyOf(line('ok') + `${JSON.stringify(raw)}\n`);
       const signal = new AbortController().signal;
       await assert.rejects(
-        all(ollamaStreamEvents(body, 'chat', label, signal)),
+        all(ollamaStreamEvents(body, 'chat', label, timeouts, signal)),
         (err) => err instanceof UpstreamError && pattern.test(err.message),
       );
     });
@@ -126,9 +130,9 @@ describe('Ollama NDJSON stream', () => {
 
   it('reads a final line that has no newline', async () => {
     const done = JSON.stringify({ message: { content: '' }, done: true, eval_count: 2 });
-    const body = chunksOf(line('hi'), done);
+    const body = bodyOf(line('hi'), done);
     const signal = new AbortController().signal;
-    const events = await all(ollamaStreamEvents(body, 'chat', label, signal));
+    const events = await all(ollamaStreamEvents(body, 'chat', label, timeouts, signal));
     assert.deepEqual(
       events.map((e) => e.type),
       ['text', 'done'],

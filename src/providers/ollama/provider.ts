@@ -19,7 +19,6 @@ import { mapStatusError, upstreamErrorMessage } from '../shared/errors.js';
 import type { UpstreamLabel } from '../shared/errors.js';
 import {
   createUpstreamPool,
-  readChunks,
   readText,
   sendUpstream,
   parseUpstreamJson,
@@ -124,10 +123,7 @@ export class OllamaProvider implements InferenceProvider {
   ): Promise<AsyncIterable<ChatEvent>> {
     const res = await this.post(path, body, model, ctx);
     if (!res) return noEvents();
-    if (stream) {
-      const chunks = readChunks(res.body, this.timeouts, this.label, ctx.signal);
-      return ollamaStreamEvents(chunks, kind, this.label, ctx.signal);
-    }
+    if (stream) return ollamaStreamEvents(res.body, kind, this.label, this.timeouts, ctx.signal);
     const text = await readText(res.body, this.timeouts, this.label, ctx.signal);
     if (ctx.signal.aborted) return noEvents();
     return replayEvents(ollamaObjectEvents(parseUpstreamJson(text, this.label), kind, this.label));

@@ -1,5 +1,9 @@
+import type { Readable } from 'node:stream';
 import { UpstreamError } from '../../errors/errors.js';
 import type { ChatEvent, FinishReason, ToolCall } from '../../inference/types.js';
+import { BodyEvents } from '../shared/body-events.js';
+import type { BodyDecoder } from '../shared/body-events.js';
+import type { UpstreamTimeouts } from '../shared/config.js';
 import type { UpstreamLabel } from '../shared/errors.js';
 import { newToolCallId } from '../shared/ids.js';
 import { LineSplitter, LineTooLongError } from '../shared/ndjson.js';
@@ -101,52 +105,66 @@ function toToolCall(call: OllamaToolCall): ToolCall {
 }
 
 /**
- * Turns an NDJSON body (its raw reads) into ChatEvents as lines complete. The `done` event is held
- * back until the body has ended, so the connection is back in the pool before the caller sees the
- * end. A stream that stops without `done:true`, or carries an `{"error":...}` line, throws; an
- * aborted call ends quietly with no `done`.
+ * Decodes an NDJSON body into ChatEvents as lines complete. The `done` event is held back until
+ * the body has ended, so the connection is back in the pool before the caller sees the end. A
+ * body that stops without `done:true`, or carries an `{"error":...}` line, fails.
  */
-export async function* ollamaStreamEvents(
-  chunks: AsyncIterable<Buffer>,
-  kind: OllamaKind,
-  label: UpstreamLabel,
-  signal: AbortSignal,
-): AsyncGenerator<ChatEvent> {
-  const state = new AnswerState(kind, label);
-  const splitter = new LineSplitter();
-  const out: ChatEvent[] = [];
-  let done: ChatEvent | undefined;
-  /** The events of one line (none once the answer is done). */
-  const take = (line: string): ChatEvent[] => {
-    out.length = 0;
-    if (done) return out;
+class OllamaLineDecoder implements BodyDecoder<ChatEvent> {
+  private readonly state: AnswerState;
+  private readonly splitter = new LineSplitter();
+  private done: ChatEvent | undefined;
+
+  constructor(kind: OllamaKind, label: UpstreamLabel) {
+    this.state = new AnswerState(kind, label);
+  }
+
+  push(chunk: Buffer, out: ChatEvent[]): void {
+    try {
+      for (const line of this.splitter.push(chunk)) this.take(line, out);
+    } catch (err) {
+      if (err instanceof LineTooLongError) throw this.state.fail(err.message);
+      throw err;
+    }
+  }
+
+  end(out: ChatEvent[]): void {
+    const last = this.splitter.end();
+    if (last) this.take(last, out);
+    if (!this.done) {
+      throw this.state.fail('an incomplete answer (the stream ended without "done": true)');
+    }
+    out.push(this.done);
+  }
+
+  interrupted(out: ChatEvent[]): boolean {
+    if (this.done) out.push(this.done);
+    return this.done !== undefined;
+  }
+
+  private take(line: string, out: ChatEvent[]): void {
+    if (this.done) return;
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
     } catch {
-      throw state.fail(`a line that is not JSON: ${line.slice(0, 200)}`);
+      throw this.state.fail(`a line that is not JSON: ${line.slice(0, 200)}`);
     }
-    done = state.interpret(parsed, out);
-    return out;
-  };
-  try {
-    try {
-      for await (const chunk of chunks) {
-        for (const line of splitter.push(chunk)) yield* take(line);
-      }
-    } catch (err) {
-      if (err instanceof LineTooLongError) throw state.fail(err.message);
-      throw err;
-    }
-    const last = splitter.end();
-    if (last) yield* take(last);
-  } catch (err) {
-    // After `done` the answer is complete; a slow close of the body does not undo it.
-    if (!done) throw err;
+    this.done = this.state.interpret(parsed, out);
   }
-  if (signal.aborted) return;
-  if (!done) throw state.fail('an incomplete answer (the stream ended without "done": true)');
-  yield done;
+}
+
+/**
+ * The events of a streamed Ollama answer, read from its body as it arrives (see BodyEvents for
+ * timeouts, backpressure and cancellation); an aborted call ends quietly with no `done`.
+ */
+export function ollamaStreamEvents(
+  body: Readable,
+  kind: OllamaKind,
+  label: UpstreamLabel,
+  timeouts: UpstreamTimeouts,
+  signal: AbortSignal,
+): AsyncIterableIterator<ChatEvent> {
+  return new BodyEvents(body, new OllamaLineDecoder(kind, label), timeouts, label, signal);
 }
 
 /** The events of a `stream: false` reply, which is one object shaped like the final line. */

@@ -6,9 +6,9 @@ import {
 } from '../../translate/legacy-request.js';
 import {
   legacyChatBody,
-  legacyChatChunks,
+  legacyChatEncoder,
   legacyCompletionBody,
-  legacyCompletionChunks,
+  legacyCompletionEncoder,
 } from '../../translate/legacy-response.js';
 import type { ServerDeps } from '../deps.js';
 import { callContext, chargeUsage, checkTokenBudget, resolveModel } from '../models-access.js';
@@ -26,7 +26,7 @@ export function registerLegacyInferenceRoutes(app: FastifyInstance, deps: Server
       stream: chat.stream,
       start: (provider, model, ctx) => provider.chat({ ...chat, model }, ctx),
       body: legacyChatBody,
-      chunks: legacyChatChunks,
+      encoder: legacyChatEncoder,
       doneSentinel: false,
     });
   });
@@ -38,7 +38,7 @@ export function registerLegacyInferenceRoutes(app: FastifyInstance, deps: Server
       stream: completion.stream,
       start: (provider, model, ctx) => provider.complete({ ...completion, model }, ctx),
       body: legacyCompletionBody,
-      chunks: legacyCompletionChunks,
+      encoder: legacyCompletionEncoder,
       doneSentinel: false,
     });
   });

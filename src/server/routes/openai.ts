@@ -6,10 +6,10 @@ import {
 } from '../../translate/openai-request.js';
 import {
   chatCompletionBody,
-  chatCompletionChunks,
+  chatCompletionEncoder,
   embeddingsBody,
   textCompletionBody,
-  textCompletionChunks,
+  textCompletionEncoder,
 } from '../../translate/openai-response.js';
 import type { ServerDeps } from '../deps.js';
 import { callContext, chargeUsage, checkTokenBudget, resolveModel } from '../models-access.js';
@@ -25,8 +25,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: ServerDeps, pre
       stream: chat.stream,
       start: (provider, model, ctx) => provider.chat({ ...chat, model }, ctx),
       body: (gen) => chatCompletionBody(body.model, gen),
-      chunks: (events, onUsage) =>
-        chatCompletionChunks(events, { model: body.model, includeUsage, onUsage }),
+      encoder: (onUsage) => chatCompletionEncoder({ model: body.model, includeUsage, onUsage }),
       doneSentinel: true,
     });
   });
@@ -39,8 +38,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: ServerDeps, pre
       stream: completion.stream,
       start: (provider, model, ctx) => provider.complete({ ...completion, model }, ctx),
       body: (gen) => textCompletionBody(body.model, gen),
-      chunks: (events, onUsage) =>
-        textCompletionChunks(events, { model: body.model, includeUsage, onUsage }),
+      encoder: (onUsage) => textCompletionEncoder({ model: body.model, includeUsage, onUsage }),
       doneSentinel: true,
     });
   });
