@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DEFAULT_PUBLIC_ROUTES } from '../auth/config.js';
-import { createPublicRouteMatcher } from '../auth/public-routes.js';
-import type { RequestInfo } from '../auth/types.js';
+import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
 import { lazyChildLogger } from '../logging/lazy-child.js';
@@ -13,6 +10,7 @@ import { watchClient } from './client-gone.js';
 import { installCors } from './cors.js';
 import type { ServerDeps } from './deps.js';
 import { fromFrameworkError } from './errors.js';
+import { installIdentityHooks } from './identity-hooks.js';
 import { registerMetricsRoute } from './metrics.js';
 import './request-context.js';
 import { installRequestLog } from './request-log.js';
@@ -29,26 +27,6 @@ function requestId(raw: { headers: Record<string, string | string[] | undefined>
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-/** Every Authorization header of the request, in order (Node's `headers` keeps the first). */
-function authorizationHeaders(rawHeaders: string[]): string[] {
-  const found: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    if (name.length === 13 && name.toLowerCase() === 'authorization')
-      found.push(rawHeaders[i + 1]!);
-  }
-  return found;
-}
-
-function requestInfo(request: FastifyRequest, url: string): RequestInfo {
-  // Node keeps only the first of repeated Authorization headers. Hand them all over so the
-  // authenticator refuses the ambiguity: a proxy in front of us may have judged the other one.
-  // (A scan of rawHeaders: `headersDistinct` would copy every header of every request.)
-  const all = authorizationHeaders(request.raw.rawHeaders);
-  const headers = all.length > 1 ? { ...request.headers, authorization: all } : request.headers;
-  return { method: request.method, url, headers, ip: request.ip };
-}
-
 function httpsOptions(deps: ServerDeps) {
   const { tls_certfile: cert, tls_keyfile: key, tls_cafile: ca } = deps.server;
   if (!cert || !key) return undefined;
@@ -58,30 +36,6 @@ function httpsOptions(deps: ServerDeps) {
     // A CA bundle turns on mutual TLS: clients must present a certificate it signed.
     ...(ca ? { ca: readFileSync(ca), requestCert: true, rejectUnauthorized: true } : {}),
   };
-}
-
-/**
- * Authentication, then quota, run before the body is even read, for every route the router
- * knows and for unknown paths too; only the configured public routes skip them. Whether a route
- * is public is decided on the route the router actually matched, so spelling variants of a path
- * (`//v1//health/`, `%68ealth`) cannot reach a handler without the check that handler requires.
- */
-function installIdentityHooks(app: FastifyInstance, deps: ServerDeps): void {
-  const { auth, quota } = deps;
-  if (!auth && !quota) return;
-  // Without auth, health and version still stay out of the anonymous quota: a load balancer or
-  // liveness probe polling them would otherwise be refused (and the server restarted) once the
-  // limit of its address is spent.
-  const publicRoute = auth
-    ? (req: RequestInfo) => auth.isPublic(req)
-    : createPublicRouteMatcher(DEFAULT_PUBLIC_ROUTES);
-  app.addHook('onRequest', async (request) => {
-    const matched = request.routeOptions.url;
-    const isPublic = matched !== undefined && publicRoute(requestInfo(request, matched));
-    if (auth && !isPublic)
-      request.principal = await auth.authenticate(requestInfo(request, request.url));
-    if (quota && !isPublic) await quota.consumeRequest(request.principal, request.ip);
-  });
 }
 
 /** Builds the stack server's HTTP app. Listening is the caller's job. */
