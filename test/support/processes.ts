@@ -14,8 +14,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -191,15 +191,31 @@ export async function stopAll(): Promise<void> {
 }
 
 /** A port that was free a moment ago (bind to 0, read it, close). */
+/** The first port of the kernel's ephemeral range (where `listen(0)` ports come from). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0],
+    );
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * A port that is free now, taken from below the kernel's ephemeral range. Every `listen(0)` and
+ * outgoing connection of the tests running alongside draws from that range, so a port a test
+ * leaves unbound for a while (a server started later, or restarted on the same port) could
+ * otherwise be taken in between.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const low = ephemeralLow();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error(`no free port between 10000 and ${low}`);
 }
 
 /** True when nothing accepts connections on 127.0.0.1:`port`. */
