@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { LineSplitter, LineTooLongError } from '../../src/providers/shared/ndjson.js';
-import { parseSse } from '../../src/providers/shared/sse.js';
+import { SseLineTooLongError, SseParser } from '../../src/providers/shared/sse.js';
+import type { SseEvent } from '../../src/providers/shared/sse.js';
 import { ollamaStreamEvents } from '../../src/providers/ollama/stream.js';
+import { openaiStreamEvents } from '../../src/providers/openai-compat/stream.js';
 import { UpstreamError } from '../../src/errors/errors.js';
 
 async function* chunksOf(...parts: (string | Buffer)[]): AsyncGenerator<Buffer> {
@@ -111,6 +113,7 @@ describe('Ollama NDJSON stream', () => {
   for (const [what, raw, pattern] of [
     ['text that is not a string', { message: { content: 42 }, done: false }, /not a string/],
     ['tool calls that are not a list', { message: { tool_calls: { a: 1 } } }, /not a list/],
+    ['tool calls that are not objects', { message: { tool_calls: [null] } }, /not objects/],
     ['a line that is a JSON array', [1, 2], /not a JSON object/],
     [
       'an error object',
@@ -140,6 +143,15 @@ describe('Ollama NDJSON stream', () => {
   });
 });
 
+/** The events of byte pieces, each fed to one SseParser as a separate read. */
+function parseSse(parts: Buffer[]): SseEvent[] {
+  const parser = new SseParser();
+  const out: SseEvent[] = [];
+  for (const part of parts) parser.push(part, out);
+  parser.end(out);
+  return out;
+}
+
 describe('SSE parser', () => {
   const stream =
     ': keep-alive comment\n' +
@@ -153,16 +165,109 @@ describe('SSE parser', () => {
     { event: 'message', data: '[DONE]' },
   ];
 
-  it('parses the same events however the bytes are cut (CRLF and multi-byte included)', async () => {
+  it('parses the same events however the bytes are cut (CRLF and multi-byte included)', () => {
     for (const parts of cuts(Buffer.from(stream))) {
-      assert.deepEqual(await all(parseSse(chunksOf(...parts))), expected);
+      assert.deepEqual(parseSse(parts), expected);
     }
   });
 
-  it('keeps the last event when the stream ends without a blank line', async () => {
-    assert.deepEqual(await all(parseSse(chunksOf('data: a\n\ndata: b'))), [
+  it('keeps the last event when the stream ends without a blank line', () => {
+    assert.deepEqual(parseSse([Buffer.from('data: a\n\ndata: b')]), [
       { event: 'message', data: 'a' },
       { event: 'message', data: 'b' },
     ]);
+  });
+
+  it('a line that never ends fails at the limit instead of growing without end', () => {
+    const parser = new SseParser(1024);
+    const out: SseEvent[] = [];
+    const piece = Buffer.from(`data: ${'x'.repeat(300)}`);
+    parser.push(piece, out);
+    parser.push(piece, out);
+    parser.push(piece, out);
+    assert.throws(() => parser.push(piece, out), SseLineTooLongError);
+    assert.deepEqual(out, []);
+  });
+
+  it('a long event cut into thousands of reads comes out whole and once', () => {
+    const data = 'é'.repeat(20_000);
+    const bytes = Buffer.from(`data: ${data}\n\ndata: next\n\n`);
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += 7) pieces.push(bytes.subarray(i, i + 7));
+    assert.deepEqual(parseSse(pieces), [
+      { event: 'message', data },
+      { event: 'message', data: 'next' },
+    ]);
+  });
+});
+
+describe('OpenAI-compatible SSE stream', () => {
+  const label = { name: 'vLLM', url: 'http://127.0.0.1:8000/v1' } as never;
+  const timeouts = { firstByteMs: 5000, idleMs: 5000, connectMs: 5000 };
+  const event = (chunk: unknown) => `data: ${JSON.stringify(chunk)}\n\n`;
+  const text = (content: string) => event({ choices: [{ index: 0, delta: { content } }] });
+  const run = (...parts: string[]) =>
+    all(
+      openaiStreamEvents(
+        Readable.from(parts.map((p) => Buffer.from(p))),
+        'chat',
+        label,
+        timeouts,
+        new AbortController().signal,
+      ),
+    );
+
+  it('turns text deltas, a finish and [DONE] into text events and done', async () => {
+    const finish = event({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+    const events = await run(text('Hel'), text('lo'), finish, 'data: [DONE]\n\n');
+    assert.deepEqual(
+      events.map((e) => (e.type === 'text' ? e.text : e.type)),
+      ['Hel', 'lo', 'done'],
+    );
+  });
+
+  for (const [what, chunk, pattern] of [
+    ['text that is not a string', { choices: [{ delta: { content: 42 } }] }, /not a string/],
+    ['tool calls that are not a list', { choices: [{ delta: { tool_calls: {} } }] }, /not a list/],
+    [
+      'a tool call that is not an object',
+      { choices: [{ delta: { tool_calls: [7] } }] },
+      /not objects/,
+    ],
+    [
+      'a tool call index far out of range',
+      { choices: [{ delta: { tool_calls: [{ index: 1e9, function: { name: 'f' } }] } }] },
+      /indexed 0 to 127/,
+    ],
+    ['an event that is a JSON string', 'hello', /not a JSON object/],
+    ['an error event', { error: { message: 'model overloaded' } }, /model overloaded/],
+  ] as const) {
+    it(`fails the stream on ${what}, after the text before it`, async () => {
+      const seen: string[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const e of openaiStreamEvents(
+            Readable.from([Buffer.from(text('ok') + event(chunk) + 'data: [DONE]\n\n')]),
+            'chat',
+            label,
+            timeouts,
+            new AbortController().signal,
+          )) {
+            if (e.type === 'text') seen.push(e.text);
+          }
+        })(),
+        (err) => err instanceof UpstreamError && pattern.test(err.message),
+      );
+      assert.deepEqual(seen, ['ok']);
+    });
+  }
+
+  it('fails a stream that ends without [DONE]', async () => {
+    await assert.rejects(run(text('a')), /without data: \[DONE\]/);
+  });
+
+  it('fails an event line that never ends, at the limit', async () => {
+    const endless = Array.from({ length: 40 }, () => 'x'.repeat(256 * 1024));
+    await assert.rejects(run('data: ', ...endless), /longer than/);
   });
 });

@@ -64,6 +64,9 @@ class AnswerState {
       throw this.fail('tool calls that are not a list');
     }
     if (Array.isArray(calls) && calls.length > 0) {
+      if (!calls.every((c) => c !== null && typeof c === 'object' && !Array.isArray(c))) {
+        throw this.fail('tool calls that are not objects');
+      }
       this.sawTools = true;
       out.push({ type: 'tool_calls', calls: calls.map(toToolCall) });
     }

@@ -19,7 +19,6 @@ import { mapStatusError, upstreamErrorMessage } from '../shared/errors.js';
 import type { UpstreamLabel } from '../shared/errors.js';
 import {
   createUpstreamPool,
-  readChunks,
   readText,
   sendUpstream,
   parseUpstreamJson,
@@ -27,7 +26,6 @@ import {
 } from '../shared/http.js';
 import { closePool, noEvents, probeHealth, replayEvents } from '../shared/lifecycle.js';
 import type { BackgroundRetry } from '../shared/lifecycle.js';
-import { parseSse } from '../shared/sse.js';
 import { startModelCheck } from '../shared/startup.js';
 import type { OpenAICompatConfig } from './config.js';
 import { openaiObjectEvents, openaiStreamEvents } from './stream.js';
@@ -135,10 +133,7 @@ export class OpenAICompatProvider implements InferenceProvider {
   ): Promise<AsyncIterable<ChatEvent>> {
     const res = await this.post(path, body, model, ctx);
     if (!res) return noEvents();
-    if (stream) {
-      const chunks = readChunks(res.body, this.timeouts, this.label, ctx.signal);
-      return openaiStreamEvents(parseSse(chunks), kind, this.label, ctx.signal);
-    }
+    if (stream) return openaiStreamEvents(res.body, kind, this.label, this.timeouts, ctx.signal);
     const text = await readText(res.body, this.timeouts, this.label, ctx.signal);
     if (ctx.signal.aborted) return noEvents();
     return replayEvents(openaiObjectEvents(parseUpstreamJson(text, this.label), kind, this.label));

@@ -1,8 +1,13 @@
+import type { Readable } from 'node:stream';
 import { UpstreamError } from '../../errors/errors.js';
 import type { ChatEvent, FinishReason, ToolCall, Usage } from '../../inference/types.js';
+import { BodyEvents } from '../shared/body-events.js';
+import type { BodyDecoder } from '../shared/body-events.js';
+import type { UpstreamTimeouts } from '../shared/config.js';
 import type { UpstreamLabel } from '../shared/errors.js';
 import { upstreamErrorMessage } from '../shared/errors.js';
 import { newToolCallId } from '../shared/ids.js';
+import { SseLineTooLongError, SseParser } from '../shared/sse.js';
 import type { SseEvent } from '../shared/sse.js';
 
 /**
@@ -58,6 +63,18 @@ function checkError(chunk: WireChunk, label: UpstreamLabel): void {
   });
 }
 
+/** More tool calls in one answer than any model makes; a bound on what a fragment index claims. */
+const MAX_TOOL_CALLS = 128;
+
+function isToolFragment(f: unknown): f is WireToolCall {
+  if (!f || typeof f !== 'object' || Array.isArray(f)) return false;
+  const { index } = f as { index?: unknown };
+  return (
+    index === undefined ||
+    (Number.isInteger(index) && (index as number) >= 0 && (index as number) < MAX_TOOL_CALLS)
+  );
+}
+
 /** Tool-call fragments of a stream, merged by `index` (arguments arrive in pieces). */
 class ToolCallAccumulator {
   private readonly calls: { id: string; name: string; arguments: string }[] = [];
@@ -86,61 +103,120 @@ class ToolCallAccumulator {
 }
 
 /**
- * Turns SSE events into ChatEvents as they arrive: text deltas at once, tool calls as one event
- * when the choice finishes, then `done`. `done` is held until the body ends (so the socket is back
- * in the pool first). A stream without `data: [DONE]`, or with an error event, throws; an aborted
- * call ends quietly.
+ * Decodes an SSE body into ChatEvents as events complete: text deltas at once, tool calls as one
+ * event when the choice finishes, then `done`. `done` is held until the body ends (so the socket
+ * is back in the pool first). A stream without `data: [DONE]`, or with an error event, fails.
  */
-export async function* openaiStreamEvents(
-  events: AsyncIterable<SseEvent>,
+class OpenAIStreamDecoder implements BodyDecoder<ChatEvent> {
+  private readonly sse = new SseParser();
+  private readonly events: SseEvent[] = [];
+  private readonly tools = new ToolCallAccumulator();
+  private sawTools = false;
+  private reason: string | null | undefined;
+  private usage: Usage = { promptTokens: 0, completionTokens: 0 };
+  private finished = false;
+
+  constructor(
+    private readonly kind: OpenAIKind,
+    private readonly label: UpstreamLabel,
+  ) {}
+
+  push(chunk: Buffer, out: ChatEvent[]): void {
+    this.parse(() => this.sse.push(chunk, this.events), out);
+  }
+
+  end(out: ChatEvent[]): void {
+    this.parse(() => this.sse.end(this.events), out);
+    if (!this.finished) {
+      throw fail(this.label, 'an incomplete answer (the stream ended without data: [DONE])');
+    }
+    this.complete(out);
+  }
+
+  interrupted(out: ChatEvent[]): boolean {
+    if (this.finished) this.complete(out);
+    return this.finished;
+  }
+
+  private parse(read: () => void, out: ChatEvent[]): void {
+    try {
+      read();
+    } catch (err) {
+      if (err instanceof SseLineTooLongError) throw fail(this.label, err.message);
+      throw err;
+    }
+    for (const event of this.events) this.take(event, out);
+    this.events.length = 0;
+  }
+
+  private take(event: SseEvent, out: ChatEvent[]): void {
+    if (this.finished) return;
+    if (event.data === '[DONE]') {
+      this.finished = true;
+      return;
+    }
+    let chunk: WireChunk;
+    try {
+      chunk = JSON.parse(event.data) as WireChunk;
+    } catch {
+      throw fail(this.label, `an event that is not JSON: ${event.data.slice(0, 200)}`);
+    }
+    if (!chunk || typeof chunk !== 'object') {
+      throw fail(this.label, 'an event that is not a JSON object');
+    }
+    checkError(chunk, this.label);
+    this.usage = usageOf(chunk) ?? this.usage;
+    const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+    if (!choice || (choice.index ?? 0) !== 0) return;
+    const text: unknown = this.kind === 'chat' ? choice.delta?.content : choice.text;
+    if (text !== undefined && text !== null && typeof text !== 'string') {
+      throw fail(this.label, 'text that is not a string');
+    }
+    if (text) out.push({ type: 'text', text });
+    const fragments: unknown = choice.delta?.tool_calls;
+    if (fragments !== undefined && fragments !== null && !Array.isArray(fragments)) {
+      throw fail(this.label, 'tool calls that are not a list');
+    }
+    if (Array.isArray(fragments) && fragments.length > 0) {
+      if (!fragments.every(isToolFragment)) {
+        throw fail(
+          this.label,
+          `tool call fragments that are not objects indexed 0 to ${MAX_TOOL_CALLS - 1}`,
+        );
+      }
+      this.tools.add(fragments);
+    }
+    if (choice.finish_reason) {
+      this.reason = choice.finish_reason;
+      this.drainTools(out);
+    }
+  }
+
+  private drainTools(out: ChatEvent[]): void {
+    if (this.tools.size === 0) return;
+    this.sawTools = true;
+    out.push({ type: 'tool_calls', calls: this.tools.drain() });
+  }
+
+  private complete(out: ChatEvent[]): void {
+    this.drainTools(out);
+    const finish = finishReason(this.reason, this.sawTools);
+    out.push({ type: 'done', finishReason: finish, usage: this.usage });
+  }
+}
+
+/**
+ * The events of a streamed answer, read from its body as it arrives (see BodyEvents for
+ * timeouts, backpressure and cancellation); an aborted call ends quietly with no `done`.
+ */
+export function openaiStreamEvents(
+  body: Readable,
   kind: OpenAIKind,
   label: UpstreamLabel,
+  timeouts: UpstreamTimeouts,
   signal: AbortSignal,
-): AsyncGenerator<ChatEvent> {
-  const tools = new ToolCallAccumulator();
-  let sawTools = false;
-  let reason: string | null | undefined;
-  let usage: Usage = { promptTokens: 0, completionTokens: 0 };
-  let finished = false;
-  try {
-    for await (const event of events) {
-      if (finished) continue;
-      if (event.data === '[DONE]') {
-        finished = true;
-        continue;
-      }
-      let chunk: WireChunk;
-      try {
-        chunk = JSON.parse(event.data) as WireChunk;
-      } catch {
-        throw fail(label, `an event that is not JSON: ${event.data.slice(0, 200)}`);
-      }
-      checkError(chunk, label);
-      usage = usageOf(chunk) ?? usage;
-      const choice = chunk.choices?.[0];
-      if (!choice || (choice.index ?? 0) !== 0) continue;
-      const text = kind === 'chat' ? choice.delta?.content : choice.text;
-      if (text) yield { type: 'text', text };
-      const fragments = choice.delta?.tool_calls;
-      if (fragments && fragments.length > 0) tools.add(fragments);
-      if (choice.finish_reason) {
-        reason = choice.finish_reason;
-        if (tools.size > 0) {
-          sawTools = true;
-          yield { type: 'tool_calls', calls: tools.drain() };
-        }
-      }
-    }
-  } catch (err) {
-    if (!finished) throw err;
-  }
-  if (signal.aborted) return;
-  if (!finished) throw fail(label, 'an incomplete answer (the stream ended without data: [DONE])');
-  if (tools.size > 0) {
-    sawTools = true;
-    yield { type: 'tool_calls', calls: tools.drain() };
-  }
-  yield { type: 'done', finishReason: finishReason(reason, sawTools), usage };
+): AsyncIterableIterator<ChatEvent> {
+  return new BodyEvents(body, new OpenAIStreamDecoder(kind, label), timeouts, label, signal);
 }
 
 /** The events of a non-streamed reply. */

@@ -4,64 +4,97 @@ export interface SseEvent {
   data: string;
 }
 
-/**
- * Parses a text/event-stream byte stream incrementally (WHATWG HTML §9.2.6): lines end with
- * CRLF, LF or CR, even when the terminator is split across reads; `data:` lines of one event are
- * joined with `\n`; a blank line dispatches; comments and unknown fields are ignored. Bytes are
- * decoded with a streaming decoder so multi-byte characters may be split anywhere.
- */
-export async function* parseSse(chunks: AsyncIterable<Buffer>): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder('utf-8');
-  let buffer = '';
-  let skipLeadingLf = false;
-  let data: string[] = [];
-  let event = '';
+/** Far above any event an OpenAI-compatible server sends (a token, or a tool call's arguments). */
+const DEFAULT_MAX_LINE_CHARS = 8 * 1024 * 1024;
 
-  function* feed(text: string, final: boolean): Generator<SseEvent> {
-    buffer += text;
-    let start = 0;
-    for (let i = 0; i < buffer.length; i++) {
-      const c = buffer.charCodeAt(i);
-      if (c !== 0x0a && c !== 0x0d) continue;
-      if (skipLeadingLf && c === 0x0a && i === start) {
-        skipLeadingLf = false;
-        start = i + 1;
-        continue;
-      }
-      skipLeadingLf = c === 0x0d;
-      const dispatched = line(buffer.slice(start, i));
-      if (dispatched) yield dispatched;
-      start = i + 1;
-    }
-    if (skipLeadingLf && start < buffer.length) skipLeadingLf = false;
-    buffer = buffer.slice(start);
-    if (final && buffer) {
-      const dispatched = line(buffer);
-      buffer = '';
-      if (dispatched) yield dispatched;
+/** A line went on past the parser's limit without a line break. */
+export class SseLineTooLongError extends Error {
+  constructor(readonly limit: number) {
+    super(`an event line longer than ${limit} characters`);
+  }
+}
+
+/**
+ * Parses a text/event-stream byte stream incrementally and synchronously, one read at a time
+ * (WHATWG HTML §9.2.6): lines end with CRLF, LF or CR, even when the terminator is split across
+ * reads; `data:` lines of one event are joined with `\n`; a blank line dispatches; comments and
+ * unknown fields are ignored. Bytes are decoded with a streaming decoder so multi-byte characters
+ * may be split anywhere. A line spanning many reads is joined once, when it ends, and one longer
+ * than `maxLineChars` fails with SseLineTooLongError instead of growing without end.
+ */
+export class SseParser {
+  private readonly decoder = new TextDecoder('utf-8');
+  /** Pieces of a line whose line break has not come yet, joined once when it comes. */
+  private parts: string[] = [];
+  private pending = 0;
+  private skipLeadingLf = false;
+  private data: string[] = [];
+  private event = '';
+
+  constructor(private readonly maxLineChars = DEFAULT_MAX_LINE_CHARS) {}
+
+  /** Appends the events that `chunk` completes to `out`. */
+  push(chunk: Buffer, out: SseEvent[]): void {
+    this.feed(this.decoder.decode(chunk, { stream: true }), out);
+  }
+
+  /** Appends what the end of the input completes: a last line, a last undispatched event. */
+  end(out: SseEvent[]): void {
+    this.feed(this.decoder.decode(), out);
+    if (this.parts.length > 0) this.line(this.takeLine(''), out);
+    // A stream that ends without the blank line still carries its last event.
+    if (this.data.length > 0) {
+      out.push({ event: this.event || 'message', data: this.data.join('\n') });
+      this.data = [];
     }
   }
 
-  function line(text: string): SseEvent | undefined {
-    if (text === '') {
-      if (data.length === 0) return ((event = ''), undefined);
-      const out = { event: event || 'message', data: data.join('\n') };
-      data = [];
-      event = '';
-      return out;
+  private feed(text: string, out: SseEvent[]): void {
+    let start = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c !== 0x0a && c !== 0x0d) continue;
+      if (this.skipLeadingLf && c === 0x0a && i === start && this.parts.length === 0) {
+        this.skipLeadingLf = false;
+        start = i + 1;
+        continue;
+      }
+      this.skipLeadingLf = c === 0x0d;
+      this.line(this.takeLine(text.slice(start, i)), out);
+      start = i + 1;
     }
-    if (text.charCodeAt(0) === 0x3a) return undefined;
+    if (start < text.length) {
+      this.skipLeadingLf = false;
+      this.pending += text.length - start;
+      if (this.pending > this.maxLineChars) throw new SseLineTooLongError(this.maxLineChars);
+      this.parts.push(start === 0 ? text : text.slice(start));
+    }
+  }
+
+  private takeLine(last: string): string {
+    if (this.parts.length === 0) return last;
+    this.parts.push(last);
+    const line = this.parts.join('');
+    this.parts = [];
+    this.pending = 0;
+    return line;
+  }
+
+  private line(text: string, out: SseEvent[]): void {
+    if (text === '') {
+      if (this.data.length > 0) {
+        out.push({ event: this.event || 'message', data: this.data.join('\n') });
+        this.data = [];
+      }
+      this.event = '';
+      return;
+    }
+    if (text.charCodeAt(0) === 0x3a) return;
     const colon = text.indexOf(':');
     const field = colon === -1 ? text : text.slice(0, colon);
     let value = colon === -1 ? '' : text.slice(colon + 1);
     if (value.charCodeAt(0) === 0x20) value = value.slice(1);
-    if (field === 'data') data.push(value);
-    else if (field === 'event') event = value;
-    return undefined;
+    if (field === 'data') this.data.push(value);
+    else if (field === 'event') this.event = value;
   }
-
-  for await (const chunk of chunks) yield* feed(decoder.decode(chunk, { stream: true }), false);
-  yield* feed(decoder.decode(), true);
-  // A stream that ends without the blank line still carries its last event.
-  if (data.length > 0) yield { event: event || 'message', data: data.join('\n') };
 }
