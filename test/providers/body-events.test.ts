@@ -23,6 +23,9 @@ function lineDecoder(): BodyDecoder<string> {
       if (!sawEnd) throw new Error('incomplete');
     },
     interrupted: () => sawEnd,
+    get complete() {
+      return sawEnd;
+    },
   };
 }
 
@@ -115,5 +118,30 @@ describe('upstream body read as events', () => {
     assert.equal((await events.next()).value, 'a');
     await assert.rejects(events.next(), /incomplete/);
     assert.equal((await events.next()).done, true, 'a failure is reported once');
+  });
+
+  it('a few large events pause the body too (a byte limit beside the event count)', async () => {
+    const { body, events } = reader();
+    const big = 'x'.repeat(700 * 1024);
+    body.write(`${big}\n`);
+    body.write(`${big}\n`);
+    await sleep(10);
+    assert.equal(body.isPaused(), true, 'two 700 KiB events must pause the upstream');
+    assert.equal(((await events.next()).value as string).length, big.length);
+    assert.equal(((await events.next()).value as string).length, big.length);
+    assert.equal(body.isPaused(), false);
+    body.end('end\n');
+    assert.equal((await events.next()).done, true);
+  });
+
+  it('a complete answer whose body never ends is finished after a short grace', async () => {
+    const { body, events } = reader(30_000);
+    body.write('a\nend\n');
+    const started = Date.now();
+    assert.equal((await events.next()).value, 'a');
+    assert.equal((await events.next()).done, true);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 900 && waited < 3000, `finished after ${waited} ms`);
+    assert.equal(body.destroyed, true, 'the connection that did not end is not reused');
   });
 });

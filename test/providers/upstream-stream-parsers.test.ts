@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { LineSplitter, LineTooLongError } from '../../src/providers/shared/ndjson.js';
-import { SseLineTooLongError, SseParser } from '../../src/providers/shared/sse.js';
+import { SseTooLongError, SseParser } from '../../src/providers/shared/sse.js';
 import type { SseEvent } from '../../src/providers/shared/sse.js';
 import { ollamaStreamEvents } from '../../src/providers/ollama/stream.js';
 import { openaiStreamEvents } from '../../src/providers/openai-compat/stream.js';
@@ -143,6 +143,43 @@ describe('Ollama NDJSON stream', () => {
   });
 });
 
+describe('Ollama NDJSON stream: lenient where nothing is lost', () => {
+  const label = { name: 'Ollama', url: 'http://127.0.0.1:11434' } as never;
+  const timeouts = { firstByteMs: 5000, idleMs: 5000, connectMs: 5000 };
+  const signal = new AbortController().signal;
+  const read = (text: string) =>
+    all(ollamaStreamEvents(Readable.from([Buffer.from(text)]), 'chat', label, timeouts, signal));
+  const final = (extra: object) =>
+    `${JSON.stringify({ message: { content: '' }, done: true, ...extra })}\n`;
+
+  it('token counts that are not whole numbers count as not reported instead of failing', async () => {
+    const events = await read(
+      `${JSON.stringify({ message: { content: 'hi' }, done: false })}\n` +
+        final({ prompt_eval_count: '5', eval_count: -3 }),
+    );
+    assert.deepEqual(events.at(-1), {
+      type: 'done',
+      finishReason: 'stop',
+      usage: { promptTokens: 0, completionTokens: 0 },
+    });
+  });
+
+  it('a byte-order mark before the first line is not part of it', async () => {
+    const events = await read(`\uFEFF${final({ eval_count: 1 })}`);
+    assert.equal(events.at(-1)?.type, 'done');
+  });
+
+  it('"error": null is no error', async () => {
+    const events = await read(
+      `${JSON.stringify({ message: { content: 'hi' }, error: null, done: false })}\n${final({})}`,
+    );
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['text', 'done'],
+    );
+  });
+});
+
 /** The events of byte pieces, each fed to one SseParser as a separate read. */
 function parseSse(parts: Buffer[]): SseEvent[] {
   const parser = new SseParser();
@@ -185,7 +222,16 @@ describe('SSE parser', () => {
     parser.push(piece, out);
     parser.push(piece, out);
     parser.push(piece, out);
-    assert.throws(() => parser.push(piece, out), SseLineTooLongError);
+    assert.throws(() => parser.push(piece, out), SseTooLongError);
+    assert.deepEqual(out, []);
+  });
+
+  it('an event whose data lines never end with a blank line fails at the limit', () => {
+    const parser = new SseParser(1024);
+    const out: SseEvent[] = [];
+    const line = Buffer.from(`data: ${'x'.repeat(200)}\n`);
+    for (let i = 0; i < 5; i++) parser.push(line, out);
+    assert.throws(() => parser.push(line, out), SseTooLongError);
     assert.deepEqual(out, []);
   });
 
@@ -261,6 +307,28 @@ describe('OpenAI-compatible SSE stream', () => {
       assert.deepEqual(seen, ['ok']);
     });
   }
+
+  it('token counts that are not whole numbers count as not reported instead of failing', async () => {
+    const usage = event({ choices: [], usage: { prompt_tokens: '5', completion_tokens: 1e308 } });
+    const finish = event({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+    const events = await run(text('a'), finish, usage, 'data: [DONE]\n\n');
+    assert.deepEqual(events.at(-1), {
+      type: 'done',
+      finishReason: 'stop',
+      usage: { promptTokens: 0, completionTokens: 0 },
+    });
+  });
+
+  it('tool call arguments that never finish fail at the limit instead of being held', async () => {
+    const piece = 'x'.repeat(1024 * 1024);
+    const fragment = event({
+      choices: [
+        { index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] } },
+      ],
+    });
+    const parts = Array.from({ length: 9 }, () => fragment);
+    await assert.rejects(run(...parts), /tool call arguments longer than/);
+  });
 
   it('fails a stream that ends without [DONE]', async () => {
     await assert.rejects(run(text('a')), /without data: \[DONE\]/);

@@ -34,6 +34,7 @@ import type { OllamaTag } from './models.js';
 import { ollamaObjectEvents, ollamaStreamEvents } from './stream.js';
 import type { OllamaKind } from './stream.js';
 import { toOllamaChat, toOllamaGenerate } from './translate.js';
+import { tokenCount } from '../shared/usage.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/x-ndjson' };
 const HEALTH_TIMEOUT_MS = 1000;
@@ -142,7 +143,7 @@ export class OllamaProvider implements InferenceProvider {
     );
     const { embeddings, prompt_eval_count } = reply as {
       embeddings?: unknown;
-      prompt_eval_count?: number;
+      prompt_eval_count?: unknown;
     };
     if (!Array.isArray(embeddings) || embeddings.length !== req.input.length) {
       const count = Array.isArray(embeddings) ? embeddings.length : 'no';
@@ -154,7 +155,7 @@ export class OllamaProvider implements InferenceProvider {
         },
       );
     }
-    return { embeddings: embeddings as number[][], promptTokens: prompt_eval_count ?? 0 };
+    return { embeddings: embeddings as number[][], promptTokens: tokenCount(prompt_eval_count) };
   }
 
   private post(path: string, body: string, model: string, ctx: CallContext) {

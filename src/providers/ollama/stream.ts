@@ -7,6 +7,7 @@ import type { UpstreamTimeouts } from '../shared/config.js';
 import type { UpstreamLabel } from '../shared/errors.js';
 import { newToolCallId } from '../shared/ids.js';
 import { LineSplitter, LineTooLongError } from '../shared/ndjson.js';
+import { tokenCount } from '../shared/usage.js';
 
 /**
  * Which endpoint produced the lines: `/api/chat` (text in `message`) or `/api/generate`
@@ -25,8 +26,8 @@ interface OllamaLine {
   tool_calls?: OllamaToolCall[] | null;
   done?: boolean;
   done_reason?: string;
-  prompt_eval_count?: number;
-  eval_count?: number;
+  prompt_eval_count?: unknown;
+  eval_count?: unknown;
   error?: unknown;
 }
 
@@ -45,7 +46,7 @@ class AnswerState {
       throw this.fail('a line that is not a JSON object');
     }
     const line = raw as OllamaLine;
-    if (line.error !== undefined) {
+    if (line.error !== undefined && line.error !== null) {
       throw new UpstreamError(
         `${this.label.name} failed while generating: ${errorText(line.error)}`,
         502,
@@ -74,7 +75,10 @@ class AnswerState {
     return {
       type: 'done',
       finishReason: this.finishReason(line.done_reason),
-      usage: { promptTokens: line.prompt_eval_count ?? 0, completionTokens: line.eval_count ?? 0 },
+      usage: {
+        promptTokens: tokenCount(line.prompt_eval_count),
+        completionTokens: tokenCount(line.eval_count),
+      },
     };
   }
 
@@ -116,6 +120,7 @@ class OllamaLineDecoder implements BodyDecoder<ChatEvent> {
   private readonly state: AnswerState;
   private readonly splitter = new LineSplitter();
   private done: ChatEvent | undefined;
+  private first = true;
 
   constructor(kind: OllamaKind, label: UpstreamLabel) {
     this.state = new AnswerState(kind, label);
@@ -144,8 +149,17 @@ class OllamaLineDecoder implements BodyDecoder<ChatEvent> {
     return this.done !== undefined;
   }
 
+  get complete(): boolean {
+    return this.done !== undefined;
+  }
+
   private take(line: string, out: ChatEvent[]): void {
     if (this.done) return;
+    if (this.first) {
+      this.first = false;
+      // A byte-order mark some proxies put in front of a body is not part of the first line.
+      if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);

@@ -29,6 +29,7 @@ import type { BackgroundRetry } from '../shared/lifecycle.js';
 import { startModelCheck } from '../shared/startup.js';
 import type { OpenAICompatConfig } from './config.js';
 import { openaiObjectEvents, openaiStreamEvents } from './stream.js';
+import { tokenCount } from '../shared/usage.js';
 import type { OpenAIKind } from './stream.js';
 import { toOpenAIChat, toOpenAICompletion } from './translate.js';
 import type { Dialect } from './translate.js';
@@ -154,7 +155,7 @@ export class OpenAICompatProvider implements InferenceProvider {
     );
     const { data, usage } = reply as {
       data?: { index?: number; embedding?: unknown }[];
-      usage?: { prompt_tokens?: number };
+      usage?: { prompt_tokens?: unknown };
     };
     if (!Array.isArray(data) || data.length !== req.input.length) {
       const count = Array.isArray(data) ? data.length : 'no';
@@ -167,7 +168,7 @@ export class OpenAICompatProvider implements InferenceProvider {
     const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
     return {
       embeddings: ordered.map((d) => d.embedding as number[]),
-      promptTokens: usage?.prompt_tokens ?? 0,
+      promptTokens: tokenCount(usage?.prompt_tokens),
     };
   }
 

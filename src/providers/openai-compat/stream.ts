@@ -7,7 +7,8 @@ import type { UpstreamTimeouts } from '../shared/config.js';
 import type { UpstreamLabel } from '../shared/errors.js';
 import { upstreamErrorMessage } from '../shared/errors.js';
 import { newToolCallId } from '../shared/ids.js';
-import { SseLineTooLongError, SseParser } from '../shared/sse.js';
+import { tokenCount } from '../shared/usage.js';
+import { SseTooLongError, SseParser } from '../shared/sse.js';
 import type { SseEvent } from '../shared/sse.js';
 
 /**
@@ -32,7 +33,7 @@ interface WireChoice {
 
 interface WireChunk {
   choices?: WireChoice[];
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
   error?: unknown;
 }
 
@@ -46,8 +47,8 @@ function finishReason(reason: string | null | undefined, sawTools: boolean): Fin
 function usageOf(chunk: WireChunk): Usage | undefined {
   if (!chunk.usage) return undefined;
   return {
-    promptTokens: chunk.usage.prompt_tokens ?? 0,
-    completionTokens: chunk.usage.completion_tokens ?? 0,
+    promptTokens: tokenCount(chunk.usage.prompt_tokens),
+    completionTokens: tokenCount(chunk.usage.completion_tokens),
   };
 }
 
@@ -65,6 +66,8 @@ function checkError(chunk: WireChunk, label: UpstreamLabel): void {
 
 /** More tool calls in one answer than any model makes; a bound on what a fragment index claims. */
 const MAX_TOOL_CALLS = 128;
+/** As for one SSE event: far above real tool-call arguments, a bound on what is held for them. */
+const MAX_TOOL_CALL_CHARS = 8 * 1024 * 1024;
 
 function isToolFragment(f: unknown): f is WireToolCall {
   if (!f || typeof f !== 'object' || Array.isArray(f)) return false;
@@ -78,16 +81,25 @@ function isToolFragment(f: unknown): f is WireToolCall {
 /** Tool-call fragments of a stream, merged by `index` (arguments arrive in pieces). */
 class ToolCallAccumulator {
   private readonly calls: { id: string; name: string; arguments: string }[] = [];
+  /** Characters held across the calls: fragments are not events, so backpressure cannot bound them. */
+  private chars = 0;
 
-  add(fragments: readonly WireToolCall[]): void {
+  /** False once the calls together would exceed MAX_TOOL_CALL_CHARS. */
+  add(fragments: readonly WireToolCall[]): boolean {
     for (const f of fragments) {
       const index = f.index ?? this.calls.length;
       let call = this.calls[index];
       if (!call) call = this.calls[index] = { id: '', name: '', arguments: '' };
-      if (f.id) call.id = f.id;
-      if (f.function?.name) call.name = f.function.name;
-      if (f.function?.arguments) call.arguments += f.function.arguments;
+      const { id, function: fn } = f;
+      const name = typeof fn?.name === 'string' ? fn.name : '';
+      const args = typeof fn?.arguments === 'string' ? fn.arguments : '';
+      this.chars += (typeof id === 'string' ? id.length : 0) + name.length + args.length;
+      if (this.chars > MAX_TOOL_CALL_CHARS) return false;
+      if (typeof id === 'string' && id) call.id = id;
+      if (name) call.name = name;
+      if (args) call.arguments += args;
     }
+    return true;
   }
 
   get size(): number {
@@ -98,6 +110,7 @@ class ToolCallAccumulator {
   drain(): ToolCall[] {
     const out = this.calls.filter(Boolean).map((c) => ({ ...c, id: c.id || newToolCallId() }));
     this.calls.length = 0;
+    this.chars = 0;
     return out;
   }
 }
@@ -130,11 +143,15 @@ class OpenAIStreamDecoder implements BodyDecoder<ChatEvent> {
     if (!this.finished) {
       throw fail(this.label, 'an incomplete answer (the stream ended without data: [DONE])');
     }
-    this.complete(out);
+    this.finishAnswer(out);
   }
 
   interrupted(out: ChatEvent[]): boolean {
-    if (this.finished) this.complete(out);
+    if (this.finished) this.finishAnswer(out);
+    return this.finished;
+  }
+
+  get complete(): boolean {
     return this.finished;
   }
 
@@ -142,7 +159,7 @@ class OpenAIStreamDecoder implements BodyDecoder<ChatEvent> {
     try {
       read();
     } catch (err) {
-      if (err instanceof SseLineTooLongError) throw fail(this.label, err.message);
+      if (err instanceof SseTooLongError) throw fail(this.label, err.message);
       throw err;
     }
     for (const event of this.events) this.take(event, out);
@@ -184,7 +201,9 @@ class OpenAIStreamDecoder implements BodyDecoder<ChatEvent> {
           `tool call fragments that are not objects indexed 0 to ${MAX_TOOL_CALLS - 1}`,
         );
       }
-      this.tools.add(fragments);
+      if (!this.tools.add(fragments)) {
+        throw fail(this.label, `tool call arguments longer than ${MAX_TOOL_CALL_CHARS} characters`);
+      }
     }
     if (choice.finish_reason) {
       this.reason = choice.finish_reason;
@@ -198,7 +217,7 @@ class OpenAIStreamDecoder implements BodyDecoder<ChatEvent> {
     out.push({ type: 'tool_calls', calls: this.tools.drain() });
   }
 
-  private complete(out: ChatEvent[]): void {
+  private finishAnswer(out: ChatEvent[]): void {
     this.drainTools(out);
     const finish = finishReason(this.reason, this.sawTools);
     out.push({ type: 'done', finishReason: finish, usage: this.usage });

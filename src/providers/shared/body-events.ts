@@ -14,10 +14,19 @@ export interface BodyDecoder<T> {
    * complete (a connection that breaks after the last line does not undo it).
    */
   interrupted(out: T[]): boolean;
+  /** True once the answer is complete (its last event decoded, held back until the end). */
+  readonly complete: boolean;
 }
 
-/** Events decoded but not yet pulled before the body is paused (a slow client). */
+/** Events decoded but not yet pulled before the body is paused (a slow client)... */
 const HIGH_WATER = 64;
+/** ...or bytes read since the queue was last empty (a few events can be large). */
+const HIGH_WATER_BYTES = 1024 * 1024;
+/**
+ * How long a complete answer waits for its body to end: a server that keeps the response open
+ * after its last event (or goes on sending) does not hold up the end of the answer.
+ */
+const END_GRACE_MS = 1000;
 
 /**
  * An upstream body read as events, for one consumer that pulls them (`for await`). The body
@@ -40,6 +49,9 @@ export class BodyEvents<T> implements AsyncIterableIterator<T> {
   private ended = false;
   private paused = false;
   private first = true;
+  /** Bytes read since the queue was last empty. */
+  private unreadBytes = 0;
+  private grace: NodeJS.Timeout | undefined;
   private waiting: { resolve(r: IteratorResult<T>): void; reject(e: unknown): void } | undefined;
   private timer: NodeJS.Timeout;
 
@@ -89,8 +101,10 @@ export class BodyEvents<T> implements AsyncIterableIterator<T> {
     if (this.head === this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
+      this.unreadBytes = 0;
     }
-    if (this.paused && this.queue.length - this.head < HIGH_WATER / 2) {
+    const behind = this.queue.length - this.head;
+    if (this.paused && behind < HIGH_WATER / 2 && this.unreadBytes < HIGH_WATER_BYTES) {
       this.paused = false;
       // refresh() re-arms the idle timer, which the pause had left to lapse harmlessly.
       this.timer.refresh();
@@ -113,10 +127,24 @@ export class BodyEvents<T> implements AsyncIterableIterator<T> {
       this.body.destroy();
       return;
     }
-    if (this.queue.length - this.head >= HIGH_WATER) {
+    const behind = this.queue.length - this.head;
+    this.unreadBytes = behind === 0 ? 0 : this.unreadBytes + chunk.length;
+    if (behind >= HIGH_WATER || this.unreadBytes >= HIGH_WATER_BYTES) {
       this.paused = true;
       this.body.pause();
     }
+    if (this.decoder.complete && !this.grace) {
+      this.grace = setTimeout(this.onGraceOver, END_GRACE_MS).unref();
+    }
+    this.wake();
+  };
+
+  /** The answer was complete but its body did not end: end the answer, drop the connection. */
+  private readonly onGraceOver = (): void => {
+    if (this.ended) return;
+    this.decoder.interrupted(this.queue);
+    this.finish();
+    this.body.destroy();
     this.wake();
   };
 
@@ -171,6 +199,7 @@ export class BodyEvents<T> implements AsyncIterableIterator<T> {
   private finish(): void {
     this.ended = true;
     clearTimeout(this.timer);
+    clearTimeout(this.grace);
   }
 
   /** Hands the consumer waiting on `next()` what it waits for, if anything is there. */

@@ -5,12 +5,12 @@ export interface SseEvent {
 }
 
 /** Far above any event an OpenAI-compatible server sends (a token, or a tool call's arguments). */
-const DEFAULT_MAX_LINE_CHARS = 8 * 1024 * 1024;
+const DEFAULT_MAX_CHARS = 8 * 1024 * 1024;
 
-/** A line went on past the parser's limit without a line break. */
-export class SseLineTooLongError extends Error {
+/** A line, or the data of one event, went on past the parser's limit. */
+export class SseTooLongError extends Error {
   constructor(readonly limit: number) {
-    super(`an event line longer than ${limit} characters`);
+    super(`an event longer than ${limit} characters`);
   }
 }
 
@@ -19,8 +19,9 @@ export class SseLineTooLongError extends Error {
  * (WHATWG HTML §9.2.6): lines end with CRLF, LF or CR, even when the terminator is split across
  * reads; `data:` lines of one event are joined with `\n`; a blank line dispatches; comments and
  * unknown fields are ignored. Bytes are decoded with a streaming decoder so multi-byte characters
- * may be split anywhere. A line spanning many reads is joined once, when it ends, and one longer
- * than `maxLineChars` fails with SseLineTooLongError instead of growing without end.
+ * may be split anywhere. A line spanning many reads is joined once, when it ends. A line, or the
+ * joined data of one event, longer than `maxChars` fails with SseTooLongError instead of growing
+ * without end.
  */
 export class SseParser {
   private readonly decoder = new TextDecoder('utf-8');
@@ -29,9 +30,10 @@ export class SseParser {
   private pending = 0;
   private skipLeadingLf = false;
   private data: string[] = [];
+  private dataChars = 0;
   private event = '';
 
-  constructor(private readonly maxLineChars = DEFAULT_MAX_LINE_CHARS) {}
+  constructor(private readonly maxChars = DEFAULT_MAX_CHARS) {}
 
   /** Appends the events that `chunk` completes to `out`. */
   push(chunk: Buffer, out: SseEvent[]): void {
@@ -46,6 +48,7 @@ export class SseParser {
     if (this.data.length > 0) {
       out.push({ event: this.event || 'message', data: this.data.join('\n') });
       this.data = [];
+      this.dataChars = 0;
     }
   }
 
@@ -66,7 +69,7 @@ export class SseParser {
     if (start < text.length) {
       this.skipLeadingLf = false;
       this.pending += text.length - start;
-      if (this.pending > this.maxLineChars) throw new SseLineTooLongError(this.maxLineChars);
+      if (this.pending > this.maxChars) throw new SseTooLongError(this.maxChars);
       this.parts.push(start === 0 ? text : text.slice(start));
     }
   }
@@ -85,6 +88,7 @@ export class SseParser {
       if (this.data.length > 0) {
         out.push({ event: this.event || 'message', data: this.data.join('\n') });
         this.data = [];
+        this.dataChars = 0;
       }
       this.event = '';
       return;
@@ -94,7 +98,10 @@ export class SseParser {
     const field = colon === -1 ? text : text.slice(0, colon);
     let value = colon === -1 ? '' : text.slice(colon + 1);
     if (value.charCodeAt(0) === 0x20) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
-    else if (field === 'event') this.event = value;
+    if (field === 'data') {
+      this.dataChars += value.length + 1;
+      if (this.dataChars > this.maxChars) throw new SseTooLongError(this.maxChars);
+      this.data.push(value);
+    } else if (field === 'event') this.event = value;
   }
 }
