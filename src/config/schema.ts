@@ -46,6 +46,11 @@ export const serverSchema = z.object({
   auth: authConfigSchema.nullish(),
   quota: quotaConfigSchema.nullish(),
   cors: z.union([z.literal(true), corsSchema]).nullish(),
+  /**
+   * Seconds a streamed answer may wait for a client that reads nothing before the connection is
+   * closed; otherwise clients that stop reading would each hold an upstream connection forever.
+   */
+  send_timeout: z.number().positive().max(86_400).default(60),
   /** Largest accepted request body; inference bodies with images can be large. */
   max_body_bytes: z
     .number()
@@ -61,7 +66,8 @@ export const runConfigSchema = z.object({
   apis: z.array(z.string()).default([]),
   providers: z.record(z.string(), z.array(providerEntrySchema)),
   models: z.array(modelEntrySchema).default([]),
-  server: serverSchema.default({} as never),
+  // prefault: an absent section is parsed as `{}`, so its fields get their own defaults.
+  server: serverSchema.prefault({}),
 });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;

@@ -6,10 +6,11 @@ import type { StreamEncoder } from '../translate/stream-encoder.js';
 import type { ServerDeps } from './deps.js';
 import {
   callContext,
-  chargeUnfinished,
+  chargeStream,
   chargeUsage,
   checkTokenBudget,
   resolveModel,
+  usageToCharge,
 } from './models-access.js';
 import { sendSse } from './sse.js';
 
@@ -26,8 +27,8 @@ export interface GenerationSpec {
   ): Promise<AsyncIterable<ChatEvent>>;
   /** The whole answer, for non-streaming calls. */
   body(gen: CollectedGeneration): unknown;
-  /** The streamed answer's encoder; it must call `onUsage` with the final usage. */
-  encoder(onUsage: (u: Usage) => void): StreamEncoder;
+  /** The streamed answer's encoder. */
+  encoder(): StreamEncoder;
   /** OpenAI streams end with `data: [DONE]`; Llama Stack's do not. */
   doneSentinel: boolean;
 }
@@ -50,9 +51,12 @@ export async function serveGeneration(
 
   if (!spec.stream) {
     const gen = await collect(events);
-    onUsage(gen.usage);
+    onUsage(usageToCharge(gen.usage, gen.produced));
     return spec.body(gen);
   }
-  const encoder = chargeUnfinished(spec.encoder(onUsage), onUsage);
-  return sendSse(request, reply, events, encoder, { doneSentinel: spec.doneSentinel });
+  const encoder = chargeStream(spec.encoder(), onUsage);
+  return sendSse(request, reply, events, encoder, {
+    doneSentinel: spec.doneSentinel,
+    sendTimeoutMs: deps.server.send_timeout * 1000,
+  });
 }

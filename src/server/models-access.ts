@@ -61,7 +61,11 @@ export function chargeUsage(
   model: string,
 ): (u: Usage) => void {
   return (u) => {
-    deps.metrics.countTokens(model, u);
+    try {
+      deps.metrics.countTokens(model, u);
+    } catch (err) {
+      request.log.warn({ err }, 'could not count token usage');
+    }
     if (!deps.quota) return;
     const tokens = u.promptTokens + u.completionTokens;
     deps.quota.chargeTokens(request.principal, request.ip, tokens).catch((err: unknown) => {
@@ -71,21 +75,31 @@ export function chargeUsage(
 }
 
 /**
- * Charges a streamed generation that ends without its final usage (client gone, upstream
- * failure) by the text and tool-call events it already produced, one token each. Otherwise
- * disconnecting just before the end would make any answer free of the token budget.
+ * The usage to charge for an answer: as reported, except that an upstream that reports no
+ * completion tokens for an answer that has some is charged one token per text or tool-call
+ * event. Otherwise a server that omits usage would make every answer free of the token budget.
  */
-export function chargeUnfinished(
-  encoder: StreamEncoder,
-  onUsage: (u: Usage) => void,
-): StreamEncoder {
+export function usageToCharge(reported: Usage, produced: number): Usage {
+  if (reported.completionTokens > 0 || produced === 0) return reported;
+  return { promptTokens: reported.promptTokens, completionTokens: produced };
+}
+
+/**
+ * Charges a streamed answer: its usage when it finishes (see usageToCharge), or, when it ends
+ * without finishing (client gone, upstream failure), the text and tool-call events it already
+ * produced, one token each. Otherwise disconnecting just before the end would make any answer
+ * free of the token budget.
+ */
+export function chargeStream(encoder: StreamEncoder, onUsage: (u: Usage) => void): StreamEncoder {
   let produced = 0;
   let finished = false;
   return {
     opening: () => encoder.opening(),
     encode(event) {
-      if (event.type === 'done') finished = true;
-      else produced++;
+      if (event.type === 'done') {
+        finished = true;
+        onUsage(usageToCharge(event.usage, produced));
+      } else produced++;
       return encoder.encode(event);
     },
     close() {

@@ -9,6 +9,8 @@ import type { StreamEncoder } from '../translate/stream-encoder.js';
 export interface SseOptions {
   /** OpenAI streams end with `data: [DONE]`; Llama Stack's legacy streams do not. */
   doneSentinel: boolean;
+  /** How long a write may wait for the client to read before the connection is closed. */
+  sendTimeoutMs: number;
 }
 
 const SSE_HEADERS = {
@@ -18,21 +20,25 @@ const SSE_HEADERS = {
 };
 
 /**
- * Resolves when the socket can take more, or when the client is gone (`gone` also fires for a
- * pipelined response that never got the socket, which emits neither `drain` nor `close`).
+ * Resolves true when the socket can take more or the client is gone (`gone` also fires for a
+ * pipelined response that never got the socket, which emits neither `drain` nor `close`), false
+ * when the client read nothing for `timeoutMs`.
  */
-function drained(res: ServerResponse, gone: AbortSignal): Promise<void> {
-  if (gone.aborted) return Promise.resolve();
+function drained(res: ServerResponse, gone: AbortSignal, timeoutMs: number): Promise<boolean> {
+  if (gone.aborted) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      gone.removeEventListener('abort', done);
-      resolve();
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onDrain);
+      gone.removeEventListener('abort', onDrain);
+      resolve(ok);
     };
-    res.on('drain', done);
-    res.on('close', done);
-    gone.addEventListener('abort', done);
+    const onDrain = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    res.on('drain', onDrain);
+    res.on('close', onDrain);
+    gone.addEventListener('abort', onDrain);
   });
 }
 
@@ -66,7 +72,13 @@ export async function sendSse(
   const send = async (payloads: string[]) => {
     for (const payload of payloads) {
       if (gone()) return;
-      if (!res.write(`data: ${payload}\n\n`)) await drained(res, request.abortSignal);
+      if (res.write(`data: ${payload}\n\n`)) continue;
+      if (await drained(res, request.abortSignal, options.sendTimeoutMs)) continue;
+      // A client that stopped reading must not hold its upstream connection for ever: closing
+      // the connection makes it a client that left (watchClient cancels the upstream request).
+      request.log.info({ sendTimeoutMs: options.sendTimeoutMs }, 'client stopped reading');
+      res.destroy();
+      return;
     }
   };
   const iterator = events[Symbol.asyncIterator]();

@@ -61,7 +61,7 @@ function event(eventType: string, delta: object, stop: StopReason | null, usage?
 }
 
 /** Chat events → the 0.2.x SSE sequence: start, progress..., complete (with metrics). */
-export function legacyChatEncoder(onUsage?: (u: Usage) => void): StreamEncoder {
+export function legacyChatEncoder(): StreamEncoder {
   let hadCalls = false;
   return {
     opening: () => [event('start', { type: 'text', text: '' }, null)],
@@ -78,14 +78,13 @@ export function legacyChatEncoder(onUsage?: (u: Usage) => void): StreamEncoder {
           return event('progress', delta, null);
         });
       }
-      onUsage?.(e.usage);
       const stop = stopReason(e.finishReason, hadCalls);
       return [event('complete', { type: 'text', text: '' }, stop, e.usage)];
     },
   };
 }
 
-export function legacyCompletionEncoder(onUsage?: (u: Usage) => void): StreamEncoder {
+export function legacyCompletionEncoder(): StreamEncoder {
   return {
     opening: () => [],
     encode(e) {
@@ -95,7 +94,6 @@ export function legacyCompletionEncoder(onUsage?: (u: Usage) => void): StreamEnc
         ];
       }
       if (e.type !== 'done') return [];
-      onUsage?.(e.usage);
       const stop = stopReason(e.finishReason, false);
       const last = { metrics: metrics(e.usage), delta: '', stop_reason: stop, logprobs: null };
       return [JSON.stringify(last)];

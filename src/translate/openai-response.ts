@@ -62,8 +62,6 @@ export function textCompletionBody(model: string, gen: CollectedGeneration) {
 export interface StreamOptions {
   model: string;
   includeUsage: boolean;
-  /** Called with the final usage so quotas can be charged. */
-  onUsage?: (usage: Usage) => void;
 }
 
 /**
@@ -92,7 +90,6 @@ export function chatCompletionEncoder(options: StreamOptions): StreamEncoder {
         const calls = toolCallsBody(event.calls).map((c) => ({ index: toolIndex++, ...c }));
         return [chunk({ tool_calls: calls }, null)];
       }
-      options.onUsage?.(event.usage);
       const last = chunk({}, finishReason(event.finishReason, toolIndex > 0));
       if (!options.includeUsage) return [last];
       const usage = JSON.stringify({
@@ -124,7 +121,6 @@ export function textCompletionEncoder(options: StreamOptions): StreamEncoder {
     encode(event) {
       if (event.type === 'text') return [chunk(event.text, null)];
       if (event.type !== 'done') return [];
-      options.onUsage?.(event.usage);
       const last = chunk('', event.finishReason);
       // As for chat: usage comes in one more chunk whose `choices` is empty.
       if (!options.includeUsage) return [last];

@@ -180,4 +180,27 @@ describe('token budgets (max_tokens_per_period) through the stack server', () =>
     });
     assert.equal(res.json.usage.total_tokens, 50);
   });
+
+  it('charges one token per event when the upstream reports no completion tokens', async () => {
+    const token = await env.token('no-usage-user');
+    env.ollama.clearScripts();
+    env.ollama.script({
+      times: Infinity,
+      promptTokens: 0,
+      completionTokens: 0,
+      reply: Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '),
+    });
+    try {
+      // 40 words each: charged 40, 80, 120 -> the fourth generation is refused.
+      await post('/v1/chat/completions', token, { model: 'llama3.2:3b', messages, stream: true });
+      await post('/v1/inference/chat-completion', token, { model_id: 'llama3.2:3b', messages });
+      await post('/v1/chat/completions', token, { model: 'llama3.2:3b', messages, stream: true });
+      await assertRefusedBeforeOllama(token, [
+        ['/v1/chat/completions', { model: 'llama3.2:3b', messages, stream: true }],
+      ]);
+    } finally {
+      env.ollama.clearScripts();
+      env.ollama.script(EVERY_ANSWER);
+    }
+  });
 });

@@ -82,3 +82,47 @@ test('a client that stops reading holds the upstream back, and still gets every 
   assert.ok(sawDone);
   assert.equal(await outcome, 'finished');
 });
+
+test('a client that reads nothing for send_timeout is cut off and frees its upstream connection', async () => {
+  const upstream = await startOllamaStandin();
+  // One upstream connection: a stalled client that kept it would starve every other request.
+  const yaml = ollamaRunYaml(upstream.url, 'server:\n  send_timeout: 0.5\n').replace(
+    `url: ${upstream.url}`,
+    `url: ${upstream.url}\n        max_connections: 1`,
+  );
+  const strict = await startTestStack(yaml);
+  try {
+    const tokens = Array.from({ length: 120_000 }, (_, i) => ` t${i}`);
+    upstream.script({ tokens, chunks: 64 * 1024, writeGapMs: 0 });
+    const res = await openStream(`${strict.url}/v1/chat/completions`, {
+      model: 'llama3.2:3b',
+      messages: [{ role: 'user', content: 'count' }],
+      stream: true,
+    });
+    assert.equal(res.statusCode, 200);
+    // The upstream connection closes (its outcome settles) once the gateway gives up on the client.
+    const upstreamClosed = await Promise.race([
+      upstream.requests.at(-1)!.outcome.then(() => 'closed'),
+      new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 5000)),
+    ]);
+    assert.equal(
+      upstreamClosed,
+      'closed',
+      'the stalled client still holds its upstream connection',
+    );
+
+    upstream.script({ reply: 'next one' });
+    const next = await fetch(`${strict.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'hi' }] }),
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(next.status, 200);
+    assert.match(await next.text(), /next one/);
+    res.destroy();
+  } finally {
+    await strict.close();
+    await upstream.close();
+  }
+});

@@ -25,7 +25,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: ServerDeps, pre
       stream: chat.stream,
       start: (provider, model, ctx) => provider.chat({ ...chat, model }, ctx),
       body: (gen) => chatCompletionBody(body.model, gen),
-      encoder: (onUsage) => chatCompletionEncoder({ model: body.model, includeUsage, onUsage }),
+      encoder: () => chatCompletionEncoder({ model: body.model, includeUsage }),
       doneSentinel: true,
     });
   });
@@ -38,7 +38,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, deps: ServerDeps, pre
       stream: completion.stream,
       start: (provider, model, ctx) => provider.complete({ ...completion, model }, ctx),
       body: (gen) => textCompletionBody(body.model, gen),
-      encoder: (onUsage) => textCompletionEncoder({ model: body.model, includeUsage, onUsage }),
+      encoder: () => textCompletionEncoder({ model: body.model, includeUsage }),
       doneSentinel: true,
     });
   });
