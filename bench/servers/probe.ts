@@ -8,8 +8,14 @@
  *   profile-start / profile-stop FILE -> a V8 CPU profile of exactly that window (100 µs sampling)
  *   gc      -> a full garbage collection, then the same answer as `read` (live memory only)
  *   snapshot FILE -> a V8 heap snapshot, for explaining memory per open stream
+ *   hops-start / hops-read -> per request, the time from the request's headers to the upstream
+ *     request written (request path) and from the upstream's response headers to the first
+ *     write to the client (first-event path), from node:http and undici diagnostics channels;
+ *     `hops-read` answers the medians in ms since `hops-start` (for bench/hops.ts)
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
+import { ServerResponse } from 'node:http';
 import { Session } from 'node:inspector';
 import { Server } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -90,7 +96,64 @@ function heapSpaces(): Record<string, { sizeKiB: number; usedKiB: number }> {
   return spaces;
 }
 
+/**
+ * One request in flight at a time (the hops are measured one stream at a time), so the marks of
+ * the current request are module state.
+ */
+interface Hops {
+  start: number;
+  sent?: number;
+  upstreamHeaders?: number;
+  firstWrite?: number;
+}
+let hops: { current?: Hops; done: Hops[] } | undefined;
+
+function startHops(): void {
+  if (!hops) {
+    const mark = (key: 'sent' | 'upstreamHeaders') => () => {
+      const current = hops?.current;
+      if (current && current[key] === undefined) current[key] = performance.now();
+    };
+    subscribe('http.server.request.start', () => {
+      if (hops) hops.current = { start: performance.now() };
+    });
+    subscribe('undici:client:sendHeaders', mark('sent'));
+    subscribe('undici:request:headers', mark('upstreamHeaders'));
+    const write = ServerResponse.prototype.write;
+    ServerResponse.prototype.write = function patched(this: ServerResponse, ...args: unknown[]) {
+      const current = hops?.current;
+      if (current && current.firstWrite === undefined && current.upstreamHeaders !== undefined) {
+        current.firstWrite = performance.now();
+        hops!.done.push(current);
+      }
+      return (write as (...a: unknown[]) => boolean).apply(this, args);
+    } as ServerResponse['write'];
+  }
+  hops = { done: [] };
+}
+
+function readHops(): object {
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted.length ? Math.round(sorted[Math.floor(sorted.length / 2)]! * 1000) / 1000 : NaN;
+  };
+  const done = (hops?.done ?? []).filter((h) => h.sent !== undefined);
+  return {
+    hops: {
+      n: done.length,
+      requestPathMs: median(done.map((h) => h.sent! - h.start)),
+      firstEventPathMs: median(done.map((h) => h.firstWrite! - h.upstreamHeaders!)),
+    },
+  };
+}
+
 function answer(command: string): void {
+  if (command === 'hops-start' || command === 'hops-read') {
+    if (command === 'hops-start') startHops();
+    const body = command === 'hops-read' ? readHops() : { ok: command };
+    process.stderr.write(`@@probe ${JSON.stringify(body)}\n`);
+    return;
+  }
   if (command.startsWith('snapshot ')) {
     const file = writeHeapSnapshot(command.slice('snapshot '.length));
     process.stderr.write(`@@probe ${JSON.stringify({ snapshot: file })}\n`);

@@ -1,0 +1,128 @@
+/**
+ * `node --import tsx bench/hops.ts [--arms bare-proxy,llamagate-auth] [--rounds 3] [--source head]`:
+ * where a Node arm's share of the time to first token goes, one stream at a time. Through the
+ * probe, each arm reports per stream the time from the request's headers to the upstream request
+ * written (request path) and from the upstream's response headers to the first write to the
+ * client (first-event path); the client reports the time to first token. Arms are interleaved,
+ * each round in a fresh process pinned to core 1, after a warm-up; medians are printed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { StreamResult } from './load/protocol.js';
+import type { ArmId } from './lib/arms.js';
+import { startArm } from './lib/arms.js';
+import { buildServers } from './lib/build.js';
+import { startTokenPool } from './lib/idp.js';
+import { startLoadClient } from './lib/load-client.js';
+import { startProc } from './lib/procs.js';
+import { STREAM_TOKENS } from './lib/workload.js';
+
+const { values } = parseArgs({
+  options: {
+    arms: { type: 'string', default: 'bare-proxy,llamagate-noauth,llamagate-auth' },
+    rounds: { type: 'string', default: '3' },
+    streams: { type: 'string', default: '12' },
+    source: { type: 'string', default: 'head' },
+  },
+});
+const armIds = values.arms.split(',') as ArmId[];
+const rounds = Number(values.rounds);
+const streams = Number(values.streams);
+
+interface Sample {
+  ttftMs: number;
+  requestPathMs: number;
+  firstEventPathMs: number;
+}
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+};
+
+const workDir = mkdtempSync(join(tmpdir(), 'llamagate-hops-'));
+const built = await buildServers(values.source === 'worktree' ? 'worktree' : 'head');
+const upstream = await startProc({
+  name: 'upstream',
+  command: process.execPath,
+  args: built.command('upstream'),
+  cpu: '0',
+});
+const tokens = await startTokenPool(join(workDir, 'idp'), 32);
+const client = startLoadClient(built, '0');
+const samples = new Map<ArmId, Sample[]>();
+try {
+  for (let round = 0; round < rounds; round++) {
+    for (const id of ['direct' as ArmId, ...armIds]) {
+      const arm = await startArm(id, {
+        built,
+        workDir,
+        upstream: upstream.ready as { ollama: string; openai: string },
+        cpu: '1',
+        tokens,
+      });
+      try {
+        const auth = arm.auth ? { tokens: await tokens.tokens() } : {};
+        const target = { ...arm.target('stream'), ...auth };
+        const fast = { ...arm.target('fast'), ...auth };
+        await client.send({
+          cmd: 'closed',
+          target: fast,
+          concurrency: 1,
+          warmup: 500,
+          requests: 0,
+        });
+        const batch = {
+          cmd: 'stream' as const,
+          target,
+          concurrency: 1,
+          expectTokens: STREAM_TOKENS,
+        };
+        await client.send<StreamResult>({ ...batch, streams: 3 });
+        await arm.probe?.probe('hops-start');
+        const result = await client.send<StreamResult>({ ...batch, streams });
+        const read = (await arm.probe?.probe('hops-read')) as
+          { hops: { requestPathMs: number; firstEventPathMs: number } } | undefined;
+        const list = samples.get(id) ?? [];
+        list.push({
+          ttftMs: result.ttft.p50,
+          requestPathMs: read?.hops.requestPathMs ?? NaN,
+          firstEventPathMs: read?.hops.firstEventPathMs ?? NaN,
+        });
+        samples.set(id, list);
+      } finally {
+        await arm.stop();
+      }
+    }
+  }
+} finally {
+  await client.close();
+  await upstream.stop();
+  await tokens.close();
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+const direct = samples.get('direct') ?? [];
+const rows = armIds.map((id) => {
+  const list = samples.get(id) ?? [];
+  const added = list.map((s, i) => s.ttftMs - (direct[i]?.ttftMs ?? NaN));
+  return {
+    arm: id,
+    addedTtftMs: median(added),
+    requestPathMs: median(list.map((s) => s.requestPathMs)),
+    firstEventPathMs: median(list.map((s) => s.firstEventPathMs)),
+  };
+});
+process.stdout.write(
+  `| arm | added TTFT p50 (ms) | request path (ms) | first-event path (ms) |\n|---|---|---|---|\n` +
+    rows
+      .map(
+        (r) =>
+          `| ${r.arm} | ${r.addedTtftMs.toFixed(3)} | ${r.requestPathMs.toFixed(3)} | ` +
+          `${r.firstEventPathMs.toFixed(3)} |`,
+      )
+      .join('\n') +
+    `\n\nMedians over ${rounds} rounds of ${streams} streams, one at a time (source: ${built.source}).\n`,
+);
