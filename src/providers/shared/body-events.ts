@@ -35,8 +35,8 @@ const END_GRACE_MS = 1000;
  * chain of async stages, and what a read allocates dies young instead of being kept alive, and
  * promoted, by stages that each wait for the next read.
  *
- * Backpressure: once HIGH_WATER events wait unread the body is paused, which stops reading from
- * the upstream socket, until the consumer catches up. The first read must come within the
+ * Backpressure: once HIGH_WATER events, or HIGH_WATER_BYTES of reads, wait unread the body is
+ * paused, which stops reading from the upstream socket, until the consumer catches up. The first read must come within the
  * first-byte timeout and the next ones within the idle timeout; time paused for the consumer does
  * not count. Failures end the iteration with a GatewayError after the events decoded before
  * them; an aborted call (`signal`) ends quietly, without more events.
@@ -89,6 +89,7 @@ export class BodyEvents<T> implements AsyncIterableIterator<T> {
   /** The consumer stopped early: the upstream request is cancelled at once. */
   async return(): Promise<IteratorResult<T>> {
     this.finish();
+    this.failure = undefined;
     this.queue.length = 0;
     this.head = 0;
     if (!this.body.destroyed && !this.body.readableEnded) this.body.destroy();
