@@ -17,6 +17,11 @@ export type UpstreamBody = Dispatcher.ResponseData['body'];
 
 /** Largest error body read from an upstream; the message is all we need. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/**
+ * Largest whole reply read from an upstream: far above a long answer or a large embedding batch,
+ * a bound on what one request can make the gateway hold.
+ */
+const MAX_REPLY_BYTES = 128 * 1024 * 1024;
 
 /**
  * One keep-alive connection pool per upstream origin. Inference is the benchmarked hot path, so
@@ -119,35 +124,55 @@ export async function* readChunks(
   }
 }
 
-/** Reads a whole body as text, under the same timeouts as a stream. */
-export async function readText(
+/** Reads at most `maxBytes` of a body as text, under the same timeouts as a stream. */
+async function readUpTo(
   body: UpstreamBody,
   timeouts: UpstreamTimeouts,
   label: UpstreamLabel,
-  signal?: AbortSignal,
-  maxBytes = Number.POSITIVE_INFINITY,
-): Promise<string> {
+  signal: AbortSignal | undefined,
+  maxBytes: number,
+): Promise<{ text: string; cut: boolean }> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of readChunks(body, timeouts, label, signal)) {
     size += chunk.length;
     if (size > maxBytes) {
       body.destroy();
-      break;
+      return { text: Buffer.concat(parts).toString('utf8'), cut: true };
     }
     parts.push(chunk);
   }
-  return Buffer.concat(parts).toString('utf8');
+  return { text: Buffer.concat(parts).toString('utf8'), cut: false };
 }
 
-/** Reads a (small) error body for its message; never throws. */
+/**
+ * Reads a whole reply (a non-streamed answer, embeddings, a model list) as text. A reply over
+ * `maxBytes` fails instead of being held in memory whatever its size.
+ */
+export async function readText(
+  body: UpstreamBody,
+  timeouts: UpstreamTimeouts,
+  label: UpstreamLabel,
+  signal?: AbortSignal,
+  maxBytes = MAX_REPLY_BYTES,
+): Promise<string> {
+  const { text, cut } = await readUpTo(body, timeouts, label, signal, maxBytes);
+  if (cut) {
+    throw new UpstreamError(`${label.name} sent a reply larger than ${maxBytes} bytes.`, 502, {
+      detail: { url: label.url },
+    });
+  }
+  return text;
+}
+
+/** Reads the start of a (small) error body for its message; never throws. */
 export async function readErrorText(
   body: UpstreamBody,
   timeouts: UpstreamTimeouts,
   label: UpstreamLabel,
 ): Promise<string> {
   try {
-    return await readText(body, timeouts, label, undefined, MAX_ERROR_BODY_BYTES);
+    return (await readUpTo(body, timeouts, label, undefined, MAX_ERROR_BODY_BYTES)).text;
   } catch {
     return '';
   }
