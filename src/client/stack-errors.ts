@@ -48,7 +48,8 @@ export function stackStatusError(
     );
   }
   if (status === 404 && /^not found$/i.test(upstreamMessage(bodyText))) {
-    return new UpstreamError(`${said} — check LLS_CHAT_ENDPOINT and LLS_BASE_URL`, 502, { detail });
+    const hint = 'check LLS_CHAT_ENDPOINT and LLS_BASE_URL';
+    return new UpstreamError(`${said} — ${hint}`, 502, { detail });
   }
   if (status === 422) return new UpstreamError(said, 400, { detail });
   if (CALLER_STATUSES.has(status)) {

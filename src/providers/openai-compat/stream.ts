@@ -81,7 +81,7 @@ function isToolFragment(f: unknown): f is WireToolCall {
 /** Tool-call fragments of a stream, merged by `index` (arguments arrive in pieces). */
 class ToolCallAccumulator {
   private readonly calls: { id: string; name: string; arguments: string }[] = [];
-  /** Characters held across the calls: fragments are not events, so backpressure cannot bound them. */
+  /** Characters held for the calls: fragments are not events, so backpressure cannot bound them. */
   private chars = 0;
 
   /** False once the calls together would exceed MAX_TOOL_CALL_CHARS. */

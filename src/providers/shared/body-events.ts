@@ -36,10 +36,10 @@ const END_GRACE_MS = 1000;
  * promoted, by stages that each wait for the next read.
  *
  * Backpressure: once HIGH_WATER events, or HIGH_WATER_BYTES of reads, wait unread the body is
- * paused, which stops reading from the upstream socket, until the consumer catches up. The first read must come within the
- * first-byte timeout and the next ones within the idle timeout; time paused for the consumer does
- * not count. Failures end the iteration with a GatewayError after the events decoded before
- * them; an aborted call (`signal`) ends quietly, without more events.
+ * paused, which stops reading from the upstream socket, until the consumer catches up. The first
+ * read must come within the first-byte timeout and the next ones within the idle timeout; time
+ * paused for the consumer does not count. Failures end the iteration with a GatewayError after
+ * the events decoded before them; an aborted call (`signal`) ends quietly, without more events.
  */
 export class BodyEvents<T> implements AsyncIterableIterator<T> {
   private readonly queue: T[] = [];
