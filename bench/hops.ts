@@ -16,7 +16,7 @@ import { startArm } from './lib/arms.js';
 import { buildServers } from './lib/build.js';
 import { startTokenPool } from './lib/idp.js';
 import { startLoadClient } from './lib/load-client.js';
-import { startProc } from './lib/procs.js';
+import { startUpstream } from './lib/procs.js';
 import { STREAM_TOKENS } from './lib/workload.js';
 
 const { values } = parseArgs({
@@ -44,12 +44,7 @@ const median = (xs: number[]) => {
 
 const workDir = mkdtempSync(join(tmpdir(), 'llamagate-hops-'));
 const built = await buildServers(values.source === 'worktree' ? 'worktree' : 'head');
-const upstream = await startProc({
-  name: 'upstream',
-  command: process.execPath,
-  args: built.command('upstream'),
-  cpu: '0',
-});
+const upstream = await startUpstream(built, '0');
 const tokens = await startTokenPool(join(workDir, 'idp'), 32);
 const client = startLoadClient(built, '0');
 const samples = new Map<ArmId, Sample[]>();

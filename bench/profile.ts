@@ -16,7 +16,7 @@ import { BENCH_DIR, buildServers } from './lib/build.js';
 import { summariseProfile } from './lib/cpuprofile.js';
 import { startTokenPool } from './lib/idp.js';
 import { startLoadClient } from './lib/load-client.js';
-import { startProc } from './lib/procs.js';
+import { startUpstream } from './lib/procs.js';
 import { STREAM_TOKENS } from './lib/workload.js';
 
 const { values } = parseArgs({
@@ -35,12 +35,7 @@ const workDir = mkdtempSync(join(tmpdir(), 'llamagate-profile-'));
 const profDir = join(BENCH_DIR, 'results', 'tmp', `${armId}-${Date.now()}`);
 mkdirSync(profDir, { recursive: true });
 const built = await buildServers(values.source === 'worktree' ? 'worktree' : 'head');
-const upstream = await startProc({
-  name: 'upstream',
-  command: process.execPath,
-  args: built.command('upstream'),
-  cpu: '0',
-});
+const upstream = await startUpstream(built, '0');
 const tokens = armId.startsWith('llamagate-auth')
   ? await startTokenPool(join(workDir, 'idp'), 32)
   : undefined;

@@ -29,7 +29,7 @@ import {
   sumRss,
 } from './lib/phases.js';
 import { portkeyStatus } from './lib/portkey.js';
-import { startProc } from './lib/procs.js';
+import { startUpstream } from './lib/procs.js';
 import type { Proc } from './lib/procs.js';
 import { renderReport } from './lib/report.js';
 import type { Results } from './lib/report.js';
@@ -79,13 +79,7 @@ let tokens: TokenPool | undefined;
 let client: ReturnType<typeof startLoadClient> | undefined;
 const results: Record<string, unknown> = {};
 try {
-  const upstream = await startProc({
-    name: 'upstream',
-    command: process.execPath,
-    args: built.command('upstream'),
-    cpu: LOAD_CPU,
-    env: { NODE_ENV: 'production' },
-  });
+  const upstream = await startUpstream(built, LOAD_CPU);
   procs.push(upstream);
   const urls = upstream.ready as { ollama: string; openai: string };
   if (opts.arms.some((a) => a.startsWith('llamagate-auth'))) {

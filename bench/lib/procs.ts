@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Built } from './build.js';
 
 export interface Proc {
   name: string;
@@ -119,5 +120,16 @@ export async function freePort(): Promise<number> {
       const port = (s.address() as { port: number }).port;
       s.close(() => resolve(port));
     });
+  });
+}
+
+/** Starts the upstream stand-ins (bench/servers/upstream.ts) on `cpu`; `ready` holds their URLs. */
+export function startUpstream(built: Built, cpu: string): Promise<Proc> {
+  return startProc({
+    name: 'upstream',
+    command: process.execPath,
+    args: built.command('upstream'),
+    cpu,
+    env: { NODE_ENV: 'production' },
   });
 }
