@@ -69,34 +69,43 @@ export async function sendSse(
   const headers = { ...reply.getHeaders(), ...SSE_HEADERS } as OutgoingHttpHeaders;
   res.writeHead(reply.statusCode, headers);
   const gone = () => res.destroyed || request.streamAborted === true;
-  const send = async (payloads: string[]) => {
-    for (const payload of payloads) {
-      if (gone()) return;
-      if (res.write(`data: ${payload}\n\n`)) continue;
-      if (await drained(res, request.abortSignal, options.sendTimeoutMs)) continue;
-      // A client that stopped reading must not hold its upstream connection for ever: closing
-      // the connection makes it a client that left (watchClient cancels the upstream request).
-      request.log.info({ sendTimeoutMs: options.sendTimeoutMs }, 'client stopped reading');
-      res.destroy();
-      return;
-    }
+  /** Writes events; false when the socket asked to drain first (one or two events may be over). */
+  const write = (payloads: string[]) => {
+    let ok = true;
+    for (const payload of payloads) ok = res.write(`data: ${payload}\n\n`);
+    return ok;
+  };
+  /** Waits for the client to read; one that read nothing for the send timeout is dropped. */
+  const keepUp = async () => {
+    if (await drained(res, request.abortSignal, options.sendTimeoutMs)) return;
+    // A client that stopped reading must not hold its upstream connection for ever: closing
+    // the connection makes it a client that left (watchClient cancels the upstream request).
+    request.log.info({ sendTimeoutMs: options.sendTimeoutMs }, 'client stopped reading');
+    res.destroy();
   };
   const iterator = events[Symbol.asyncIterator]();
   let exhausted = false;
   try {
-    await send(encoder.opening());
+    // Only a full socket costs a promise here: a stream waits on one promise per event, the
+    // provider's.
+    if (!gone() && !write(encoder.opening())) await keepUp();
     let finished = false;
     while (!finished && !gone()) {
-      const next = await iterator.next().catch((err: unknown) => {
+      let next: IteratorResult<ChatEvent>;
+      try {
+        next = await iterator.next();
+      } catch (err) {
         exhausted = true;
         throw err;
-      });
+      }
       if (next.done) {
         exhausted = true;
         break;
       }
       finished = next.value.type === 'done';
-      await send(encoder.encode(next.value));
+      // Encoded even for a client gone meanwhile: encoding is where the answer is charged.
+      const payloads = encoder.encode(next.value);
+      if (!gone() && !write(payloads)) await keepUp();
     }
     if (!finished && !gone()) throw new UpstreamError(UNFINISHED);
     if (options.doneSentinel && !gone()) res.write('data: [DONE]\n\n');
