@@ -1,23 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parseRunConfig } from '../../src/config/load.js';
-import type { RunningStack } from '../../src/stack/index.js';
-import { startOllamaStandin } from '../support/ollama-standin.js';
-import type { OllamaStandin } from '../support/ollama-standin.js';
-import { ollamaRunYaml, postJson, startTestStack } from '../support/stack.js';
+import { ollamaRunYaml, ollamaStackForSuite, postJson } from '../support/stack.js';
 
 describe('run.yaml without a server section', () => {
-  let ollama: OllamaStandin;
-  let stack: RunningStack;
-
-  before(async () => {
-    ollama = await startOllamaStandin({ reply: 'ok' });
-    stack = await startTestStack(ollamaRunYaml(ollama.url));
-  });
-  after(async () => {
-    await stack?.close();
-    await ollama?.close();
-  });
+  const env = ollamaStackForSuite({ reply: 'ok' });
 
   it('gets every documented server default', () => {
     const { config } = parseRunConfig(ollamaRunYaml('http://127.0.0.1:11434'), 'run.yaml', {
@@ -30,7 +17,7 @@ describe('run.yaml without a server section', () => {
 
   it('accepts request bodies up to the 16 MiB default, not the HTTP framework’s 1 MiB', async () => {
     const content = 'x'.repeat(2 * 1024 * 1024);
-    const res = await postJson(`${stack.url}/v1/chat/completions`, {
+    const res = await postJson(`${env.stack.url}/v1/chat/completions`, {
       model: 'llama3.2:3b',
       messages: [{ role: 'user', content }],
     });

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { after, before, describe, it } from 'node:test';
-import type { RunningStack } from '../../src/stack/index.js';
-import { startOllamaStandin } from '../support/ollama-standin.js';
+import { after, describe, it } from 'node:test';
 import type { OllamaStandin } from '../support/ollama-standin.js';
-import { ollamaRunYaml, postJson, startTestStack } from '../support/stack.js';
+import { ollamaStackForSuite, postJson } from '../support/stack.js';
 import { streamSse } from './http.js';
 
 const CHAT = { model_id: 'llama3.2:3b', messages: [{ role: 'user', content: 'hi' }] };
@@ -32,17 +30,7 @@ function postAndHangUp(url: string, body: unknown, ms: number): Promise<void> {
 }
 
 describe('client disconnects', () => {
-  let ollama: OllamaStandin;
-  let stack: RunningStack;
-
-  before(async () => {
-    ollama = await startOllamaStandin();
-    stack = await startTestStack(ollamaRunYaml(ollama.url));
-  });
-  after(async () => {
-    await stack.close();
-    await ollama.close();
-  });
+  const env = ollamaStackForSuite();
 
   const streams: [string, string, Record<string, unknown>][] = [
     ['legacy chat', '/v1/inference/chat-completion', { ...CHAT, stream: true }],
@@ -57,18 +45,18 @@ describe('client disconnects', () => {
   for (const [name, path, body] of streams) {
     it(`${name}: hanging up mid-stream aborts the Ollama request at once`, async () => {
       // Twenty tokens 100 ms apart: finishing would take two seconds.
-      ollama.script({
+      env.ollama.script({
         reply: Array.from({ length: 20 }, (_, i) => `w${i}`).join(' '),
         tokenDelayMs: 100,
       });
-      const index = ollama.requests.length;
+      const index = env.ollama.requests.length;
       let texts = 0;
-      await streamSse(`${stack.url}${path}`, body, (event) => {
+      await streamSse(`${env.stack.url}${path}`, body, (event) => {
         if (event.data.includes('w1')) texts++;
         return texts > 0;
       });
       const started = Date.now();
-      assert.equal(await outcomeWithin(ollama, index, 1000), 'aborted');
+      assert.equal(await outcomeWithin(env.ollama, index, 1000), 'aborted');
       assert.ok(Date.now() - started < 1000);
     });
   }
@@ -78,21 +66,21 @@ describe('client disconnects', () => {
       ['/v1/inference/chat-completion', CHAT],
       ['/v1/chat/completions', { ...OPENAI_CHAT, stream: true }],
     ] as const) {
-      ollama.script({ hang: true });
-      const index = ollama.requests.length;
-      await postAndHangUp(`${stack.url}${path}`, body, 150);
-      assert.equal(await outcomeWithin(ollama, index, 1000), 'aborted', path);
+      env.ollama.script({ hang: true });
+      const index = env.ollama.requests.length;
+      await postAndHangUp(`${env.stack.url}${path}`, body, 150);
+      assert.equal(await outcomeWithin(env.ollama, index, 1000), 'aborted', path);
     }
   });
 
   it('hanging up one stream leaves a concurrent stream on the same pool untouched', async () => {
     const words = Array.from({ length: 8 }, (_, i) => `v${i}`).join(' ');
-    ollama.script({ reply: words, tokenDelayMs: 40 }, { reply: words, tokenDelayMs: 40 });
-    const index = ollama.requests.length;
+    env.ollama.script({ reply: words, tokenDelayMs: 40 }, { reply: words, tokenDelayMs: 40 });
+    const index = env.ollama.requests.length;
     const body = { ...OPENAI_CHAT, stream: true };
     const [aborted, whole] = await Promise.all([
-      streamSse(`${stack.url}/v1/chat/completions`, body, (event) => event.data.includes('v2')),
-      streamSse(`${stack.url}/v1/chat/completions`, body),
+      streamSse(`${env.stack.url}/v1/chat/completions`, body, (event) => event.data.includes('v2')),
+      streamSse(`${env.stack.url}/v1/chat/completions`, body),
     ]);
     assert.ok(aborted.events.length < whole.events.length);
     assert.equal(whole.events.at(-1)?.data, '[DONE]');
@@ -102,14 +90,14 @@ describe('client disconnects', () => {
       .join('');
     assert.equal(text, words);
     const outcomes = await Promise.all([
-      ollama.requests[index]!.outcome,
-      ollama.requests[index + 1]!.outcome,
+      env.ollama.requests[index]!.outcome,
+      env.ollama.requests[index + 1]!.outcome,
     ]);
     assert.deepEqual(outcomes.sort(), ['aborted', 'finished']);
   });
 
   it('the server keeps serving normally after aborted streams', async () => {
-    const res = await postJson(`${stack.url}/v1/chat/completions`, OPENAI_CHAT);
+    const res = await postJson(`${env.stack.url}/v1/chat/completions`, OPENAI_CHAT);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.choices[0].finish_reason, 'stop');
   });

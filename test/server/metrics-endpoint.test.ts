@@ -1,31 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { startOllamaStandin } from '../support/ollama-standin.js';
-import type { OllamaStandin } from '../support/ollama-standin.js';
-import { ollamaRunYaml, postJson, startTestStack } from '../support/stack.js';
-import type { RunningStack } from '../../src/stack/index.js';
+import { test } from 'node:test';
+import { ollamaStackForSuite, postJson } from '../support/stack.js';
 
-let ollama: OllamaStandin;
-let stack: RunningStack;
-
-before(async () => {
-  ollama = await startOllamaStandin();
-  stack = await startTestStack(ollamaRunYaml(ollama.url));
-});
-after(async () => {
-  await stack.close();
-  await ollama.close();
-});
+const env = ollamaStackForSuite();
 
 test('metrics count requests by route template and tokens by model', async () => {
-  const chat = await postJson(`${stack.url}/v1/chat/completions`, {
+  const chat = await postJson(`${env.stack.url}/v1/chat/completions`, {
     model: 'llama3.2:3b',
     messages: [{ role: 'user', content: 'hi' }],
   });
   assert.equal(chat.status, 200);
-  await fetch(`${stack.url}/v1/models/ollama/llama3.2:3b`);
+  await fetch(`${env.stack.url}/v1/models/ollama/llama3.2:3b`);
 
-  const res = await fetch(`${stack.url}/metrics`);
+  const res = await fetch(`${env.stack.url}/metrics`);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
   const text = await res.text();

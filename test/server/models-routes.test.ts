@@ -1,33 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { RunningStack } from '../../src/stack/index.js';
-import { startOllamaStandin } from '../support/ollama-standin.js';
-import type { OllamaStandin } from '../support/ollama-standin.js';
-import { ollamaRunYaml, postJson, startTestStack } from '../support/stack.js';
+import { describe, it } from 'node:test';
+import { ollamaStackForSuite, postJson } from '../support/stack.js';
 import { assertError, send } from './http.js';
 
 describe('models routes', () => {
-  let ollama: OllamaStandin;
-  let stack: RunningStack;
-
-  before(async () => {
-    ollama = await startOllamaStandin({
-      models: [
-        { name: 'llama3.2:3b', family: 'llama' },
-        { name: 'all-minilm:l6-v2', family: 'bert', embedding: true, dimensions: 384 },
-        { name: 'qwen2.5:0.5b', family: 'qwen2' },
-        { name: 'library/phi3:mini', family: 'phi3' },
-      ],
-    });
-    stack = await startTestStack(ollamaRunYaml(ollama.url));
-  });
-  after(async () => {
-    await stack.close();
-    await ollama.close();
+  const env = ollamaStackForSuite({
+    models: [
+      { name: 'llama3.2:3b', family: 'llama' },
+      { name: 'all-minilm:l6-v2', family: 'bert', embedding: true, dimensions: 384 },
+      { name: 'qwen2.5:0.5b', family: 'qwen2' },
+      { name: 'library/phi3:mini', family: 'phi3' },
+    ],
   });
 
   it('lists run.yaml models and the other local Ollama models', async () => {
-    const res = await send('GET', `${stack.url}/v1/models`);
+    const res = await send('GET', `${env.stack.url}/v1/models`);
     assert.equal(res.status, 200, res.text);
     const ids = res.json.data.map((m: any) => m.identifier).sort();
     assert.deepEqual(ids, [
@@ -43,7 +30,7 @@ describe('models routes', () => {
   });
 
   it('lists OpenAI-style models on the /v1/openai/v1 alias', async () => {
-    const res = await send('GET', `${stack.url}/v1/openai/v1/models`);
+    const res = await send('GET', `${env.stack.url}/v1/openai/v1/models`);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.object, 'list');
     const model = res.json.data.find((m: any) => m.id === 'ollama/llama3.2:3b');
@@ -57,7 +44,7 @@ describe('models routes', () => {
     'ollama/library/phi3:mini',
   ]) {
     it(`GET /v1/models/${name} resolves`, async () => {
-      const res = await send('GET', `${stack.url}/v1/models/${name}`);
+      const res = await send('GET', `${env.stack.url}/v1/models/${name}`);
       assert.equal(res.status, 200, res.text);
       assert.equal(
         res.json.identifier,
@@ -71,14 +58,14 @@ describe('models routes', () => {
   }
 
   it('GET /v1/models/{unknown} is a 404 naming the model', async () => {
-    const res = await send('GET', `${stack.url}/v1/models/ollama/nope:1b`);
+    const res = await send('GET', `${env.stack.url}/v1/models/ollama/nope:1b`);
     const message = assertError(res, 404, 'model_not_found');
     assert.match(message, /ollama\/nope:1b/);
   });
 
   it('registers a model Ollama has, then deletes it: 204, then 404', async () => {
-    ollama.models.push({ name: 'gemma3:1b', family: 'gemma3' });
-    const res = await postJson(`${stack.url}/v1/models`, {
+    env.ollama.models.push({ name: 'gemma3:1b', family: 'gemma3' });
+    const res = await postJson(`${env.stack.url}/v1/models`, {
       model_id: 'my-gemma',
       provider_model_id: 'gemma3:1b',
       metadata: { note: 'test' },
@@ -90,36 +77,40 @@ describe('models routes', () => {
     assert.equal(res.json.model_type, 'llm');
     assert.deepEqual(res.json.metadata, { note: 'test' });
     assert.ok(
-      ollama.requests.some((r) => r.path === '/api/tags'),
+      env.ollama.requests.some((r) => r.path === '/api/tags'),
       'checked against /api/tags',
     );
 
-    const got = await send('GET', `${stack.url}/v1/models/my-gemma`);
+    const got = await send('GET', `${env.stack.url}/v1/models/my-gemma`);
     assert.equal(got.status, 200);
-    const chat = await postJson(`${stack.url}/v1/chat/completions`, {
+    const chat = await postJson(`${env.stack.url}/v1/chat/completions`, {
       model: 'my-gemma',
       messages: [{ role: 'user', content: 'hi' }],
     });
     assert.equal(chat.status, 200, chat.text);
-    assert.equal((ollama.requests.at(-1)?.body as any).model, 'gemma3:1b');
+    assert.equal((env.ollama.requests.at(-1)?.body as any).model, 'gemma3:1b');
 
-    const deleted = await send('DELETE', `${stack.url}/v1/models/my-gemma`);
+    const deleted = await send('DELETE', `${env.stack.url}/v1/models/my-gemma`);
     assert.equal(deleted.status, 204);
     assert.equal(deleted.text, '');
-    assertError(await send('DELETE', `${stack.url}/v1/models/my-gemma`), 404, 'model_not_found');
-    assertError(await send('GET', `${stack.url}/v1/models/my-gemma`), 404, 'model_not_found');
+    assertError(
+      await send('DELETE', `${env.stack.url}/v1/models/my-gemma`),
+      404,
+      'model_not_found',
+    );
+    assertError(await send('GET', `${env.stack.url}/v1/models/my-gemma`), 404, 'model_not_found');
   });
 
   it('registers without provider_model_id under provider_id/model_id', async () => {
-    const res = await postJson(`${stack.url}/v1/models`, { model_id: 'qwen2.5:0.5b' });
+    const res = await postJson(`${env.stack.url}/v1/models`, { model_id: 'qwen2.5:0.5b' });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.identifier, 'ollama/qwen2.5:0.5b');
-    const deleted = await send('DELETE', `${stack.url}/v1/models/ollama/qwen2.5:0.5b`);
+    const deleted = await send('DELETE', `${env.stack.url}/v1/models/ollama/qwen2.5:0.5b`);
     assert.equal(deleted.status, 204);
   });
 
   it('refuses to register a model Ollama does not have, listing the supported ones', async () => {
-    const res = await postJson(`${stack.url}/v1/models`, {
+    const res = await postJson(`${env.stack.url}/v1/models`, {
       model_id: 'ghost',
       provider_model_id: 'ghost:7b',
     });
@@ -127,14 +118,14 @@ describe('models routes', () => {
     assert.match(message, /'ghost:7b' model is not supported/);
     assert.match(message, /llama3\.2:3b/);
     assert.match(message, /qwen2\.5:0\.5b/);
-    const list = await send('GET', `${stack.url}/v1/models`);
+    const list = await send('GET', `${env.stack.url}/v1/models`);
     assert.ok(!list.json.data.some((m: any) => m.identifier === 'ghost'));
   });
 
   it('refuses an unknown provider_id and an embedding model without its dimension', async () => {
-    let res = await postJson(`${stack.url}/v1/models`, { model_id: 'x', provider_id: 'vllm' });
+    let res = await postJson(`${env.stack.url}/v1/models`, { model_id: 'x', provider_id: 'vllm' });
     assert.match(assertError(res, 400, 'invalid_request'), /vllm/);
-    res = await postJson(`${stack.url}/v1/models`, {
+    res = await postJson(`${env.stack.url}/v1/models`, {
       model_id: 'all-minilm:l6-v2',
       model_type: 'embedding',
     });
@@ -142,7 +133,7 @@ describe('models routes', () => {
   });
 
   it('DELETE of an unknown model is 404', async () => {
-    const res = await send('DELETE', `${stack.url}/v1/models/ollama/never-there`);
+    const res = await send('DELETE', `${env.stack.url}/v1/models/ollama/never-there`);
     assertError(res, 404, 'model_not_found');
   });
 });

@@ -1,33 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { RunningStack } from '../../src/stack/index.js';
-import { startOllamaStandin } from '../support/ollama-standin.js';
-import type { OllamaStandin } from '../support/ollama-standin.js';
-import { ollamaRunYaml, postJson, sseData, startTestStack } from '../support/stack.js';
+import { describe, it } from 'node:test';
+import { ollamaStackForSuite, postJson, sseData } from '../support/stack.js';
 import { PNG_BASE64, lastBody } from './http.js';
 
 describe('OpenAI-compatible chat, completions and embeddings routes', () => {
-  let ollama: OllamaStandin;
-  let stack: RunningStack;
-
-  before(async () => {
-    ollama = await startOllamaStandin();
-    stack = await startTestStack(ollamaRunYaml(ollama.url));
-  });
-  after(async () => {
-    await stack.close();
-    await ollama.close();
-  });
+  const env = ollamaStackForSuite();
 
   const chat = (extra: Record<string, unknown>, path = '/v1/chat/completions') =>
-    postJson(`${stack.url}${path}`, {
+    postJson(`${env.stack.url}${path}`, {
       model: 'llama3.2:3b',
       messages: [{ role: 'user', content: 'hi' }],
       ...extra,
     });
 
   it('answers a chat.completion with the model name the caller used and real usage', async () => {
-    ollama.script({ reply: 'Hi there!', promptTokens: 31 });
+    env.ollama.script({ reply: 'Hi there!', promptTokens: 31 });
     const res = await chat({});
     assert.equal(res.status, 200, res.text);
     assert.match(res.json.id, /^chatcmpl-/);
@@ -44,12 +31,12 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
     ]);
     // Two stand-in tokens: `Hi` and ` there!`.
     assert.deepEqual(res.json.usage, { prompt_tokens: 31, completion_tokens: 2, total_tokens: 33 });
-    assert.equal(lastBody(ollama.requests, '/api/chat').stream, false);
+    assert.equal(lastBody(env.ollama.requests, '/api/chat').stream, false);
   });
 
   it('maps OpenAI sampling fields to Ollama options; absent fields stay absent', async () => {
     let res = await chat({});
-    assert.equal(lastBody(ollama.requests, '/api/chat').options, undefined);
+    assert.equal(lastBody(env.ollama.requests, '/api/chat').options, undefined);
 
     res = await chat({
       temperature: 0.3,
@@ -61,7 +48,7 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
       presence_penalty: -0.5,
     });
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(lastBody(ollama.requests, '/api/chat').options, {
+    assert.deepEqual(lastBody(env.ollama.requests, '/api/chat').options, {
       temperature: 0.3,
       top_p: 0.8,
       num_predict: 12,
@@ -72,13 +59,13 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
     });
 
     res = await chat({ max_tokens: 12, max_completion_tokens: 5, stop: ['a', 'b'] });
-    const options = lastBody(ollama.requests, '/api/chat').options;
+    const options = lastBody(env.ollama.requests, '/api/chat').options;
     assert.equal(options.num_predict, 5, 'max_completion_tokens wins over max_tokens');
     assert.deepEqual(options.stop, ['a', 'b']);
   });
 
   it('reports finish_reason length when max_tokens cuts the answer', async () => {
-    ollama.script({ reply: 'one two three four' });
+    env.ollama.script({ reply: 'one two three four' });
     const res = await chat({ max_tokens: 2 });
     assert.equal(res.json.choices[0].message.content, 'one two');
     assert.equal(res.json.choices[0].finish_reason, 'length');
@@ -86,17 +73,17 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
 
   it('maps response_format json_object and json_schema to Ollama format', async () => {
     await chat({ response_format: { type: 'json_object' } });
-    assert.equal(lastBody(ollama.requests, '/api/chat').format, 'json');
+    assert.equal(lastBody(env.ollama.requests, '/api/chat').format, 'json');
 
     const schema = { type: 'object', properties: { city: { type: 'string' } } };
     const res = await chat({
       response_format: { type: 'json_schema', json_schema: { name: 'place', schema } },
     });
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(lastBody(ollama.requests, '/api/chat').format, schema);
+    assert.deepEqual(lastBody(env.ollama.requests, '/api/chat').format, schema);
 
     await chat({ response_format: { type: 'text' } });
-    assert.equal(lastBody(ollama.requests, '/api/chat').format, undefined);
+    assert.equal(lastBody(env.ollama.requests, '/api/chat').format, undefined);
   });
 
   it('sends content parts and data: URI images as Ollama text and raw base64', async () => {
@@ -114,14 +101,14 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
       ],
     });
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(lastBody(ollama.requests, '/api/chat').messages, [
+    assert.deepEqual(lastBody(env.ollama.requests, '/api/chat').messages, [
       { role: 'system', content: 'Be brief.' },
       { role: 'user', content: 'Describe this.', images: [PNG_BASE64] },
     ]);
   });
 
   it('streams without a usage field unless stream_options.include_usage is set', async () => {
-    ollama.script({ reply: 'x y', tokenDelayMs: 1 });
+    env.ollama.script({ reply: 'x y', tokenDelayMs: 1 });
     const res = await chat({ stream: true });
     assert.equal(res.status, 200);
     const data = sseData(res.text);
@@ -132,13 +119,13 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
     assert.deepEqual(chunks[0].choices[0].delta, { role: 'assistant', content: '' });
     assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
     assert.deepEqual(chunks.at(-1).choices[0].delta, {});
-    assert.equal(lastBody(ollama.requests, '/api/chat').stream, true);
+    assert.equal(lastBody(env.ollama.requests, '/api/chat').stream, true);
   });
 
   for (const path of ['/v1/completions', '/v1/openai/v1/completions']) {
     it(`completes text on ${path}`, async () => {
-      ollama.script({ reply: 'a fox.' });
-      const res = await postJson(`${stack.url}${path}`, {
+      env.ollama.script({ reply: 'a fox.' });
+      const res = await postJson(`${env.stack.url}${path}`, {
         model: 'ollama/llama3.2:3b',
         prompt: 'Once upon a time',
         suffix: 'The end.',
@@ -150,7 +137,7 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
       assert.equal(res.json.choices[0].text, 'a fox.');
       assert.equal(res.json.choices[0].finish_reason, 'stop');
       assert.ok(res.json.usage.total_tokens > 0);
-      const sent = lastBody(ollama.requests, '/api/generate');
+      const sent = lastBody(env.ollama.requests, '/api/generate');
       assert.equal(sent.prompt, 'Once upon a time');
       assert.equal(sent.suffix, 'The end.');
       assert.equal(sent.options.num_predict, 20);
@@ -158,8 +145,8 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
   }
 
   it('streams text completions with usage in a final choices:[] chunk when asked, then [DONE]', async () => {
-    ollama.script({ reply: 'a fox ran.', tokenDelayMs: 1 });
-    const res = await postJson(`${stack.url}/v1/completions`, {
+    env.ollama.script({ reply: 'a fox ran.', tokenDelayMs: 1 });
+    const res = await postJson(`${env.stack.url}/v1/completions`, {
       model: 'llama3.2:3b',
       prompt: 'x',
       stream: true,
@@ -182,8 +169,8 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
   });
 
   it('streams text completions without any usage field unless asked', async () => {
-    ollama.script({ reply: 'a fox ran.', tokenDelayMs: 1 });
-    const res = await postJson(`${stack.url}/v1/completions`, {
+    env.ollama.script({ reply: 'a fox ran.', tokenDelayMs: 1 });
+    const res = await postJson(`${env.stack.url}/v1/completions`, {
       model: 'llama3.2:3b',
       prompt: 'x',
       stream: true,
@@ -198,7 +185,7 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
   for (const path of ['/v1/embeddings', '/v1/openai/v1/embeddings']) {
     it(`embeds on ${path} as floats and as base64 float32 of the same vector`, async () => {
       const body = { model: 'all-minilm:l6-v2', input: ['alpha', 'beta'] };
-      const floats = await postJson(`${stack.url}${path}`, body);
+      const floats = await postJson(`${env.stack.url}${path}`, body);
       assert.equal(floats.status, 200, floats.text);
       assert.equal(floats.json.object, 'list');
       assert.equal(floats.json.model, 'all-minilm:l6-v2');
@@ -213,7 +200,7 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
       assert.ok(floats.json.usage.prompt_tokens > 0);
       assert.equal(floats.json.usage.total_tokens, floats.json.usage.prompt_tokens);
 
-      const b64 = await postJson(`${stack.url}${path}`, { ...body, encoding_format: 'base64' });
+      const b64 = await postJson(`${env.stack.url}${path}`, { ...body, encoding_format: 'base64' });
       assert.equal(b64.status, 200, b64.text);
       for (const i of [0, 1]) {
         const bytes = Buffer.from(b64.json.data[i].embedding, 'base64');
@@ -226,7 +213,7 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
   }
 
   it('embeds a single string input and passes dimensions through', async () => {
-    const res = await postJson(`${stack.url}/v1/embeddings`, {
+    const res = await postJson(`${env.stack.url}/v1/embeddings`, {
       model: 'all-minilm:l6-v2',
       input: 'just one',
       dimensions: 32,
@@ -234,7 +221,7 @@ describe('OpenAI-compatible chat, completions and embeddings routes', () => {
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.data.length, 1);
     assert.equal(res.json.data[0].embedding.length, 32);
-    const sent = lastBody(ollama.requests, '/api/embed');
+    const sent = lastBody(env.ollama.requests, '/api/embed');
     assert.deepEqual(sent.input, ['just one']);
     assert.equal(sent.dimensions, 32);
   });

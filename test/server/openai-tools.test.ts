@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { RunningStack } from '../../src/stack/index.js';
-import { startOllamaStandin } from '../support/ollama-standin.js';
-import type { OllamaStandin } from '../support/ollama-standin.js';
-import { ollamaRunYaml, postJson, sseData, startTestStack } from '../support/stack.js';
+import { describe, it } from 'node:test';
+import { ollamaStackForSuite, postJson, sseData } from '../support/stack.js';
 import { assertError, lastBody } from './http.js';
 
 const WEATHER = {
@@ -21,20 +18,10 @@ const WEATHER = {
 const TIME = { type: 'function', function: { name: 'get_time' } };
 
 describe('OpenAI tool calling through /v1/chat/completions', () => {
-  let ollama: OllamaStandin;
-  let stack: RunningStack;
-
-  before(async () => {
-    ollama = await startOllamaStandin();
-    stack = await startTestStack(ollamaRunYaml(ollama.url));
-  });
-  after(async () => {
-    await stack.close();
-    await ollama.close();
-  });
+  const env = ollamaStackForSuite();
 
   const chat = (extra: Record<string, unknown>) =>
-    postJson(`${stack.url}/v1/chat/completions`, {
+    postJson(`${env.stack.url}/v1/chat/completions`, {
       model: 'llama3.2:3b',
       messages: [{ role: 'user', content: 'Weather in Lyon?' }],
       ...extra,
@@ -43,7 +30,7 @@ describe('OpenAI tool calling through /v1/chat/completions', () => {
   it('sends tools to Ollama in its native shape', async () => {
     const res = await chat({ tools: [WEATHER, TIME] });
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(lastBody(ollama.requests, '/api/chat').tools, [
+    assert.deepEqual(lastBody(env.ollama.requests, '/api/chat').tools, [
       WEATHER,
       {
         type: 'function',
@@ -57,14 +44,14 @@ describe('OpenAI tool calling through /v1/chat/completions', () => {
       tools: [WEATHER, TIME],
       tool_choice: { type: 'function', function: { name: 'get_time' } },
     });
-    const named = lastBody(ollama.requests, '/api/chat').tools;
+    const named = lastBody(env.ollama.requests, '/api/chat').tools;
     assert.deepEqual(
       named.map((t: any) => t.function.name),
       ['get_time'],
     );
 
     await chat({ tools: [WEATHER], tool_choice: 'none' });
-    assert.equal(lastBody(ollama.requests, '/api/chat').tools, undefined);
+    assert.equal(lastBody(env.ollama.requests, '/api/chat').tools, undefined);
 
     const res = await chat({
       tools: [WEATHER],
@@ -74,7 +61,7 @@ describe('OpenAI tool calling through /v1/chat/completions', () => {
   });
 
   it('returns Ollama object arguments as an OpenAI JSON string with call ids and finish_reason tool_calls', async () => {
-    ollama.script({
+    env.ollama.script({
       toolCalls: [
         { name: 'get_weather', arguments: { city: 'Lyon', units: { temp: 'C' } } },
         { name: 'get_time', arguments: {}, id: 'call_upstream1' },
@@ -105,7 +92,7 @@ describe('OpenAI tool calling through /v1/chat/completions', () => {
   });
 
   it('streams tool calls as indexed tool_calls deltas and finishes with tool_calls then [DONE]', async () => {
-    ollama.script({
+    env.ollama.script({
       reply: 'Checking.',
       toolCalls: [
         { name: 'get_weather', arguments: { city: 'Lyon' } },
@@ -157,7 +144,7 @@ describe('OpenAI tool calling through /v1/chat/completions', () => {
       ],
     });
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(lastBody(ollama.requests, '/api/chat').messages, [
+    assert.deepEqual(lastBody(env.ollama.requests, '/api/chat').messages, [
       { role: 'user', content: 'Weather in Lyon?' },
       {
         role: 'assistant',
@@ -178,7 +165,7 @@ describe('OpenAI tool calling through /v1/chat/completions', () => {
   });
 
   it('round-trips a call id the gateway generated back into the next request', async () => {
-    ollama.script({ toolCalls: [{ name: 'get_weather', arguments: { city: 'Lyon' } }] });
+    env.ollama.script({ toolCalls: [{ name: 'get_weather', arguments: { city: 'Lyon' } }] });
     const first = await chat({ tools: [WEATHER] });
     const call = first.json.choices[0].message.tool_calls[0];
     const second = await chat({
@@ -190,7 +177,7 @@ describe('OpenAI tool calling through /v1/chat/completions', () => {
       ],
     });
     assert.equal(second.status, 200, second.text);
-    const sent = lastBody(ollama.requests, '/api/chat').messages;
+    const sent = lastBody(env.ollama.requests, '/api/chat').messages;
     assert.deepEqual(sent[1].tool_calls, [
       { id: call.id, function: { name: 'get_weather', arguments: { city: 'Lyon' } } },
     ]);

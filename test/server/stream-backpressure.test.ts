@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { IncomingMessage } from 'node:http';
-import { after, before, test } from 'node:test';
-import type { RunningStack } from '../../src/stack/index.js';
+import { test } from 'node:test';
 import { startOllamaStandin } from '../support/ollama-standin.js';
-import type { OllamaStandin } from '../support/ollama-standin.js';
-import { ollamaRunYaml, startTestStack } from '../support/stack.js';
+import { ollamaRunYaml, ollamaStackForSuite, startTestStack } from '../support/stack.js';
 
-let ollama: OllamaStandin;
-let stack: RunningStack;
-
-before(async () => {
-  ollama = await startOllamaStandin();
-  stack = await startTestStack(ollamaRunYaml(ollama.url));
-});
-after(async () => {
-  await stack.close();
-  await ollama.close();
-});
+const env = ollamaStackForSuite();
 
 /** Starts a streamed chat and hands back the response without reading it. */
 function openStream(url: string, body: unknown): Promise<IncomingMessage> {
@@ -36,16 +24,16 @@ test('a client that stops reading holds the upstream back, and still gets every 
   // Far more than the socket buffers on both sides hold (~25 MB of SSE).
   const count = 120_000;
   const tokens = Array.from({ length: count }, (_, i) => ` t${i}`);
-  ollama.script({ tokens, chunks: 64 * 1024, writeGapMs: 0 });
-  const index = ollama.requests.length;
-  const res = await openStream(`${stack.url}/v1/chat/completions`, {
+  env.ollama.script({ tokens, chunks: 64 * 1024, writeGapMs: 0 });
+  const index = env.ollama.requests.length;
+  const res = await openStream(`${env.stack.url}/v1/chat/completions`, {
     model: 'llama3.2:3b',
     messages: [{ role: 'user', content: 'count' }],
     stream: true,
   });
   assert.equal(res.statusCode, 200);
 
-  const outcome = ollama.requests[index]!.outcome;
+  const outcome = env.ollama.requests[index]!.outcome;
   const early = await Promise.race([
     outcome,
     new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 1500)),

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunningStack } from '../../src/stack/index.js';
-import { startOllamaStandin } from '../support/ollama-standin.js';
-import type { OllamaStandin, StandinScript } from '../support/ollama-standin.js';
-import { ollamaRunYaml, startTestStack } from '../support/stack.js';
+import type { StandinScript } from '../support/ollama-standin.js';
+import { ollamaStackForSuite } from '../support/stack.js';
 import { streamSse } from './http.js';
 
 const UNICODE_REPLY = 'Grüße, ça va? 日本語のテキスト 👋🏽 naïve café — 終わり.';
@@ -50,30 +48,20 @@ function textOf(route: (typeof ROUTES)[number], data: string[]): string {
 }
 
 describe('streaming fidelity', () => {
-  let ollama: OllamaStandin;
-  let stack: RunningStack;
-
-  before(async () => {
-    ollama = await startOllamaStandin();
-    stack = await startTestStack(ollamaRunYaml(ollama.url));
-  });
-  after(async () => {
-    await stack.close();
-    await ollama.close();
-  });
+  const env = ollamaStackForSuite();
 
   for (const route of ROUTES) {
     it(`${route.name}: relays the first token while Ollama is still generating`, async () => {
       // Five tokens 150 ms apart: the upstream answer takes at least 600 ms.
-      ollama.script({ reply: 'one two three four five', tokenDelayMs: 150 });
-      const seen = ollama.requests.length;
+      env.ollama.script({ reply: 'one two three four five', tokenDelayMs: 150 });
+      const seen = env.ollama.requests.length;
       const upstreamDone = (async () => {
-        while (ollama.requests.length === seen) await sleep(2);
-        await ollama.requests[seen]!.outcome;
+        while (env.ollama.requests.length === seen) await sleep(2);
+        await env.ollama.requests[seen]!.outcome;
         return Date.now();
       })();
       const sent = Date.now();
-      const res = await streamSse(`${stack.url}${route.path}`, route.body);
+      const res = await streamSse(`${env.stack.url}${route.path}`, route.body);
       const finishedAt = await upstreamDone;
       assert.equal(res.status, 200);
       const texts = res.events.filter((e) => e.data !== '[DONE]' && route.text(JSON.parse(e.data)));
@@ -102,8 +90,8 @@ describe('streaming fidelity', () => {
   for (const route of ROUTES) {
     for (const [planName, plan] of plans) {
       it(`${route.name}: text is byte-exact with ${planName}`, async () => {
-        ollama.script({ reply: UNICODE_REPLY, ...plan });
-        const res = await streamSse(`${stack.url}${route.path}`, route.body);
+        env.ollama.script({ reply: UNICODE_REPLY, ...plan });
+        const res = await streamSse(`${env.stack.url}${route.path}`, route.body);
         assert.equal(res.status, 200);
         assert.ok(!res.raw.includes('\uFFFD'), 'no replacement characters');
         assert.equal(
@@ -121,8 +109,8 @@ describe('streaming fidelity', () => {
     const route = ROUTES[2]!;
     // Cut every few bytes across the emoji and the CJK run, at offsets a line cannot align with.
     const offsets = Array.from({ length: 60 }, (_, i) => 40 + i * 5);
-    ollama.script({ tokens: ['👋🏽', '日本', 'é', '—'], chunks: offsets, writeGapMs: 1 });
-    const res = await streamSse(`${stack.url}${route.path}`, route.body);
+    env.ollama.script({ tokens: ['👋🏽', '日本', 'é', '—'], chunks: offsets, writeGapMs: 1 });
+    const res = await streamSse(`${env.stack.url}${route.path}`, route.body);
     const texts = res.events
       .filter((e) => e.data !== '[DONE]')
       .map((e) => route.text(JSON.parse(e.data)))

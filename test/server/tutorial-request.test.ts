@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { startOllamaStandin } from '../support/ollama-standin.js';
-import type { OllamaStandin } from '../support/ollama-standin.js';
-import { ollamaRunYaml, postJson, sseData, startTestStack } from '../support/stack.js';
-import type { RunningStack } from '../../src/stack/index.js';
+import { test } from 'node:test';
+import { ollamaStackForSuite, postJson, sseData } from '../support/stack.js';
 
-let ollama: OllamaStandin;
-let stack: RunningStack;
-
-before(async () => {
-  ollama = await startOllamaStandin({ reply: 'Hello! Happy to help.' });
-  stack = await startTestStack(ollamaRunYaml(ollama.url));
-});
-after(async () => {
-  await stack.close();
-  await ollama.close();
-});
+const env = ollamaStackForSuite({ reply: 'Hello! Happy to help.' });
 
 test('the tutorial request returns the Llama Stack 0.2.x chat-completion shape', async () => {
-  const res = await postJson(`${stack.url}/v1/inference/chat-completion`, {
+  const res = await postJson(`${env.stack.url}/v1/inference/chat-completion`, {
     model_id: 'llama3.2:3b',
     messages: [{ role: 'user', content: 'Hello from Llama Stack!' }],
   });
@@ -36,14 +23,14 @@ test('the tutorial request returns the Llama Stack 0.2.x chat-completion shape',
   assert.ok(values.completion_tokens > 0, 'real token counts');
   assert.equal(values.total_tokens, values.prompt_tokens + values.completion_tokens);
 
-  const sent = ollama.requests.at(-1);
+  const sent = env.ollama.requests.at(-1);
   assert.equal(sent?.path, '/api/chat');
   assert.equal((sent?.body as any).options.temperature, 0, 'greedy sampling is temperature 0');
 });
 
 test('legacy streaming sends start, progress and complete events without [DONE]', async () => {
-  ollama.script({ reply: 'One two three', tokenDelayMs: 5 });
-  const res = await postJson(`${stack.url}/v1/inference/chat-completion`, {
+  env.ollama.script({ reply: 'One two three', tokenDelayMs: 5 });
+  const res = await postJson(`${env.stack.url}/v1/inference/chat-completion`, {
     model_id: 'llama3.2:3b',
     messages: [{ role: 'user', content: 'count' }],
     stream: true,
@@ -66,7 +53,7 @@ test('legacy streaming sends start, progress and complete events without [DONE]'
 
 test('OpenAI chat completion through /v1/chat/completions and the /v1/openai/v1 alias', async () => {
   for (const path of ['/v1/chat/completions', '/v1/openai/v1/chat/completions']) {
-    const res = await postJson(`${stack.url}${path}`, {
+    const res = await postJson(`${env.stack.url}${path}`, {
       model: 'ollama/llama3.2:3b',
       messages: [{ role: 'user', content: 'hi' }],
     });
@@ -79,8 +66,8 @@ test('OpenAI chat completion through /v1/chat/completions and the /v1/openai/v1 
 });
 
 test('OpenAI streaming keeps finish_reason null until the last chunk and ends with [DONE]', async () => {
-  ollama.script({ reply: 'a b c', tokenDelayMs: 2 });
-  const res = await postJson(`${stack.url}/v1/chat/completions`, {
+  env.ollama.script({ reply: 'a b c', tokenDelayMs: 2 });
+  const res = await postJson(`${env.stack.url}/v1/chat/completions`, {
     model: 'llama3.2:3b',
     messages: [{ role: 'user', content: 'hi' }],
     stream: true,
@@ -99,7 +86,7 @@ test('OpenAI streaming keeps finish_reason null until the last chunk and ends wi
 });
 
 test('models list carries both Llama Stack and OpenAI fields', async () => {
-  const res = await fetch(`${stack.url}/v1/models`);
+  const res = await fetch(`${env.stack.url}/v1/models`);
   const body = (await res.json()) as any;
   const model = body.data.find((m: any) => m.identifier === 'ollama/llama3.2:3b');
   assert.ok(model, JSON.stringify(body));

@@ -5,11 +5,14 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { parseRunConfig } from '../../src/config/load.js';
 import { createLogger, silentLogger } from '../../src/logging/logger.js';
 import type { Logger } from '../../src/logging/logger.js';
 import { startStack } from '../../src/stack/index.js';
 import type { RunningStack } from '../../src/stack/index.js';
+import { startOllamaStandin } from './ollama-standin.js';
+import type { OllamaStandin, OllamaStandinOptions } from './ollama-standin.js';
 
 export interface TestStackOptions {
   env?: Record<string, string>;
@@ -76,4 +79,27 @@ export function sseData(text: string): string[] {
     .split('\n\n')
     .filter((block) => block.startsWith('data: '))
     .map((block) => block.slice('data: '.length));
+}
+
+/** The tutorial's stack (no auth) in front of its own Ollama stand-in. */
+export interface OllamaStack {
+  ollama: OllamaStandin;
+  stack: RunningStack;
+}
+
+/**
+ * Starts an OllamaStack before the tests of the enclosing suite (or file) and closes it after
+ * them; its fields are set once the suite's tests run.
+ */
+export function ollamaStackForSuite(options?: OllamaStandinOptions): OllamaStack {
+  const env = {} as OllamaStack;
+  before(async () => {
+    env.ollama = await startOllamaStandin(options);
+    env.stack = await startTestStack(ollamaRunYaml(env.ollama.url));
+  });
+  after(async () => {
+    await env.stack?.close();
+    await env.ollama?.close();
+  });
+  return env;
 }
