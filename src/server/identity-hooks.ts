@@ -4,24 +4,30 @@ import { createPublicRouteMatcher } from '../auth/public-routes.js';
 import type { RequestInfo } from '../auth/types.js';
 import type { ServerDeps } from './deps.js';
 
-const isAuthorization = (name: string) =>
-  name.length === 13 && name.toLowerCase() === 'authorization';
+const isAuthorization = (header: string) =>
+  header.length === 13 && header.toLowerCase() === 'authorization';
 
-/** Every Authorization header of the request, in order (Node's `headers` keeps the first). */
-function authorizationHeaders(rawHeaders: string[]): string[] {
-  const found: string[] = [];
+/** Where the values of the request's Authorization headers are in `rawHeaders`, in order. */
+function authorizationSlots(rawHeaders: string[]): number[] {
+  const slots: number[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (isAuthorization(rawHeaders[i]!)) found.push(rawHeaders[i + 1]!);
+    if (isAuthorization(rawHeaders[i]!)) slots.push(i + 1);
   }
-  return found;
+  return slots;
 }
 
-function requestInfo(request: FastifyRequest, url: string): RequestInfo {
-  // Node keeps only the first of repeated Authorization headers. Hand them all over so the
-  // authenticator refuses the ambiguity: a proxy in front of us may have judged the other one.
-  // (A scan of rawHeaders: `headersDistinct` would copy every header of every request.)
-  const all = authorizationHeaders(request.raw.rawHeaders);
-  const headers = all.length > 1 ? { ...request.headers, authorization: all } : request.headers;
+/**
+ * The request as the authenticator sees it. Node keeps only the first of repeated Authorization
+ * headers; all of them are handed over so the authenticator refuses the ambiguity (a proxy in
+ * front of us may have judged the other one). A scan of rawHeaders: `headersDistinct` would copy
+ * every header of every request.
+ */
+function requestInfo(request: FastifyRequest, url: string, slots: number[]): RequestInfo {
+  const raw = request.raw.rawHeaders;
+  const headers =
+    slots.length > 1
+      ? { ...request.headers, authorization: slots.map((i) => raw[i]!) }
+      : request.headers;
   return { method: request.method, url, headers, ip: request.ip };
 }
 
@@ -30,10 +36,9 @@ function requestInfo(request: FastifyRequest, url: string): RequestInfo {
  * authentication reads it, and otherwise every open stream would keep its token (often over a
  * kilobyte) in memory for its whole life, and in any heap dump taken meanwhile.
  */
-function forgetAuthorization(request: FastifyRequest): void {
+function forgetAuthorization(request: FastifyRequest, slots: number[]): void {
   const raw = request.raw;
-  const names = raw.rawHeaders;
-  for (let i = 0; i < names.length; i += 2) if (isAuthorization(names[i]!)) names[i + 1] = '';
+  for (const i of slots) raw.rawHeaders[i] = '';
   delete raw.headers.authorization;
 }
 
@@ -54,10 +59,11 @@ export function installIdentityHooks(app: FastifyInstance, deps: ServerDeps): vo
     : createPublicRouteMatcher(DEFAULT_PUBLIC_ROUTES);
   app.addHook('onRequest', async (request) => {
     const matched = request.routeOptions.url;
-    const isPublic = matched !== undefined && publicRoute(requestInfo(request, matched));
+    const slots = authorizationSlots(request.raw.rawHeaders);
+    const isPublic = matched !== undefined && publicRoute(requestInfo(request, matched, slots));
     if (auth && !isPublic) {
-      request.principal = await auth.authenticate(requestInfo(request, request.url));
-      forgetAuthorization(request);
+      request.principal = await auth.authenticate(requestInfo(request, request.url, slots));
+      forgetAuthorization(request, slots);
     }
     if (quota && !isPublic) await quota.consumeRequest(request.principal, request.ip);
   });
