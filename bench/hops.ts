@@ -3,8 +3,11 @@
  * where a Node arm's share of the time to first token goes, one stream at a time. Through the
  * probe, each arm reports per stream the time from the request's headers to the upstream request
  * written (request path) and from the upstream's response headers to the first write to the
- * client (first-event path); the client reports the time to first token. Arms are interleaved,
- * each round in a fresh process pinned to core 1, after a warm-up; medians are printed.
+ * client (first-event path); the client reports the time to first token. The request path is
+ * split at fastify's route handler starting (hooks and body read done) and at undici's request
+ * being created (validation and translation done); the bare proxy has no route handler. Arms are
+ * interleaved, each round in a fresh process pinned to core 1, after a warm-up; medians are
+ * printed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +37,8 @@ const streams = Number(values.streams);
 interface Sample {
   ttftMs: number;
   requestPathMs: number;
+  toHandlerMs: number;
+  toCreatedMs: number;
   firstEventPathMs: number;
 }
 
@@ -79,11 +84,13 @@ try {
         await arm.probe?.probe('hops-start');
         const result = await client.send<StreamResult>({ ...batch, streams });
         const read = (await arm.probe?.probe('hops-read')) as
-          { hops: { requestPathMs: number; firstEventPathMs: number } } | undefined;
+          { hops: Omit<Sample, 'ttftMs'> } | undefined;
         const list = samples.get(id) ?? [];
         list.push({
           ttftMs: result.ttft.p50,
           requestPathMs: read?.hops.requestPathMs ?? NaN,
+          toHandlerMs: read?.hops.toHandlerMs ?? NaN,
+          toCreatedMs: read?.hops.toCreatedMs ?? NaN,
           firstEventPathMs: read?.hops.firstEventPathMs ?? NaN,
         });
         samples.set(id, list);
@@ -107,15 +114,20 @@ const rows = armIds.map((id) => {
     arm: id,
     addedTtftMs: median(added),
     requestPathMs: median(list.map((s) => s.requestPathMs)),
+    toHandlerMs: median(list.map((s) => s.toHandlerMs)),
+    toCreatedMs: median(list.map((s) => s.toCreatedMs)),
     firstEventPathMs: median(list.map((s) => s.firstEventPathMs)),
   };
 });
 process.stdout.write(
-  `| arm | added TTFT p50 (ms) | request path (ms) | first-event path (ms) |\n|---|---|---|---|\n` +
+  `| arm | added TTFT p50 (ms) | request path (ms) | headers → route handler (ms) | ` +
+    `headers → upstream request created (ms) | first-event path (ms) |\n` +
+    `|---|---|---|---|---|---|\n` +
     rows
       .map(
         (r) =>
           `| ${r.arm} | ${r.addedTtftMs.toFixed(3)} | ${r.requestPathMs.toFixed(3)} | ` +
+          `${r.toHandlerMs.toFixed(3)} | ${r.toCreatedMs.toFixed(3)} | ` +
           `${r.firstEventPathMs.toFixed(3)} |`,
       )
       .join('\n') +

@@ -102,6 +102,8 @@ function heapSpaces(): Record<string, { sizeKiB: number; usedKiB: number }> {
  */
 interface Hops {
   start: number;
+  handler?: number;
+  created?: number;
   sent?: number;
   upstreamHeaders?: number;
   firstWrite?: number;
@@ -110,13 +112,17 @@ let hops: { current?: Hops; done: Hops[] } | undefined;
 
 function startHops(): void {
   if (!hops) {
-    const mark = (key: 'sent' | 'upstreamHeaders') => () => {
+    const mark = (key: 'handler' | 'created' | 'sent' | 'upstreamHeaders') => () => {
       const current = hops?.current;
       if (current && current[key] === undefined) current[key] = performance.now();
     };
     subscribe('http.server.request.start', () => {
       if (hops) hops.current = { start: performance.now() };
     });
+    // Fastify's route handler starting (hooks and body parsing done), undici's request created
+    // (validation and translation done): they split the request path of the llamagate arms.
+    subscribe('tracing:fastify.request.handler:start', mark('handler'));
+    subscribe('undici:request:create', mark('created'));
     subscribe('undici:client:sendHeaders', mark('sent'));
     subscribe('undici:request:headers', mark('upstreamHeaders'));
     const write = ServerResponse.prototype.write;
@@ -134,7 +140,7 @@ function startHops(): void {
 
 function readHops(): object {
   const median = (xs: number[]) => {
-    const sorted = [...xs].sort((a, b) => a - b);
+    const sorted = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
     return sorted.length ? Math.round(sorted[Math.floor(sorted.length / 2)]! * 1000) / 1000 : NaN;
   };
   const done = (hops?.done ?? []).filter((h) => h.sent !== undefined);
@@ -143,6 +149,8 @@ function readHops(): object {
       n: done.length,
       requestPathMs: median(done.map((h) => h.sent! - h.start)),
       firstEventPathMs: median(done.map((h) => h.firstWrite! - h.upstreamHeaders!)),
+      toHandlerMs: median(done.map((h) => (h.handler ?? NaN) - h.start)),
+      toCreatedMs: median(done.map((h) => (h.created ?? NaN) - h.start)),
     },
   };
 }
