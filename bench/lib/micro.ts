@@ -1,6 +1,6 @@
 /**
- * Runs the micro-benchmarks pinned to the gateway's core: ours (bench/micro/run.ts) and, when
- * present, bench/micro/auth-verify.ts, whose output is kept as it printed it.
+ * Runs the micro-benchmarks pinned to the gateway's core: ours (bench/micro/run.ts), then
+ * bench/micro/auth-verify.ts and bench/micro/cold-path.ts.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,21 +26,29 @@ export async function runMicro(
     env: { ...process.env, NODE_ENV: 'production' },
   });
   out.pipeline = JSON.parse(stdout.trim().split('\n').pop()!);
-  const authVerify = join(BENCH_DIR, 'micro', 'auth-verify.ts');
-  if (existsSync(authVerify)) {
+  // Scripts that print their own text (they load test helpers or time single calls, so they run
+  // under tsx): the output is kept as printed.
+  const scripts = [
+    { key: 'authVerify', file: 'auth-verify.ts', arg: quick ? '300' : '2000' },
+    { key: 'coldPath', file: 'cold-path.ts', arg: quick ? '10' : '30' },
+  ];
+  for (const { key, file, arg } of scripts) {
+    const path = join(BENCH_DIR, 'micro', file);
+    if (!existsSync(path)) {
+      out[key] = `bench/micro/${file} not present`;
+      continue;
+    }
     try {
       const res = await run(
         'taskset',
-        ['-c', cpu, process.execPath, '--import', 'tsx', authVerify, quick ? '300' : '2000'],
+        ['-c', cpu, process.execPath, '--import', 'tsx', path, arg],
         { cwd: ROOT_DIR, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 },
       );
-      out.authVerify = res.stdout.trim();
+      out[key] = res.stdout.trim();
     } catch (err) {
-      out.authVerify = `failed: ${String((err as Error).message).slice(0, 500)}`;
-      log(`bench/micro/auth-verify.ts failed`);
+      out[key] = `failed: ${String((err as Error).message).slice(0, 500)}`;
+      log(`bench/micro/${file} failed`);
     }
-  } else {
-    out.authVerify = 'bench/micro/auth-verify.ts not present';
   }
   return out;
 }

@@ -38,6 +38,7 @@ export interface Results {
       results: { name: string; usPerOp: number; minUs: number; maxUs: number; opsPerSec: number }[];
     };
     authVerify?: string;
+    coldPath?: string;
   };
 }
 
@@ -212,6 +213,8 @@ export function renderReport(r: Results): string {
     );
     if (r.micro.authVerify)
       out.push(`bench/micro/auth-verify.ts: ${r.micro.authVerify.slice(0, 2000)}\n`);
+    if (r.micro.coldPath)
+      out.push(`bench/micro/cold-path.ts: ${r.micro.coldPath.slice(0, 2000)}\n`);
   }
   // Goals are re-checked from the stored summaries, so a file renders with today's definitions.
   const goals = r.nonstream
