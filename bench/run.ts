@@ -177,7 +177,7 @@ try {
       {
         ...roundOpts,
         rounds: opts.streamRounds,
-        budgetMs: opts.budgets.streamMs,
+        budgetMs: opts.budgets.streamC1Ms,
         label: 'streaming c=1',
       },
       (arm) => measureStream(arm, client!, c1, tokens),
