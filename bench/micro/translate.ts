@@ -1,11 +1,14 @@
 /**
  * Micro-benchmarks of the request path's pure work: validating the OpenAI body, translating an
  * Ollama reply (whole and streamed NDJSON) into OpenAI JSON / SSE events, building the request
- * log line.
+ * log line and writing it to a file the way the product does.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { DestinationStream } from 'pino';
-import { createLogger } from '../../src/logging/logger.js';
+import { createLogger, logDestination } from '../../src/logging/logger.js';
 import { ollamaObjectEvents, ollamaStreamEvents } from '../../src/providers/ollama/stream.js';
 import { toOllamaChat } from '../../src/providers/ollama/translate.js';
 import { collect } from '../../src/translate/collect.js';
@@ -137,6 +140,27 @@ export async function translateMicro(quick: boolean): Promise<MicroResult[]> {
       { ops: n(20_000) },
     ),
   );
+  // The same line written to a file through the product's log destination, the event loop
+  // turning every 64 lines so that the asynchronous writes complete as they would in a server.
+  const dir = mkdtempSync(join(tmpdir(), 'llamagate-micro-log-'));
+  const fileLogger = createLogger({
+    name: 'stack',
+    destination: logDestination(join(dir, 'a.log')),
+  });
+  const fileAccess = fileLogger.child({}, { redact: { paths: [] } });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  results.push(
+    await time(
+      'request log line written to a file (access logger, product log destination)',
+      (i) => {
+        fileAccess.info(line, 'request');
+        if (i % 64 === 63) return new Promise((resolve) => setImmediate(resolve));
+      },
+      { ops: n(20_000) },
+    ),
+  );
+  fileLogger.flush();
+  rmSync(dir, { recursive: true, force: true });
   return results;
 }
 
