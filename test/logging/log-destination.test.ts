@@ -37,7 +37,7 @@ test('lines still buffered when the process exits are written, none lost or cut'
     import { createLogger, logDestination } from ${JSON.stringify(new URL('../../src/logging/logger.ts', import.meta.url).href)};
     const log = createLogger({ name: 'stack', destination: logDestination(${JSON.stringify(file)}) });
     await new Promise((r) => setTimeout(r, 50));
-    for (let i = 0; i < 500; i++) log.info({ i }, 'request');
+    for (let i = 0; i < 5000; i++) log.info({ i }, 'request');
     process.exit(0);
   `;
   const run = spawnSync(
@@ -49,9 +49,32 @@ test('lines still buffered when the process exits are written, none lost or cut'
   );
   assert.equal(run.status, 0, run.stderr);
   const lines = linesIn(file);
-  assert.equal(lines.length, 500);
+  assert.equal(lines.length, 5000);
   assert.deepEqual(
     lines.map((l) => l.i),
-    Array.from({ length: 500 }, (_, i) => i),
+    Array.from({ length: 5000 }, (_, i) => i),
   );
+});
+
+test('every line carries the time it was written, in ISO 8601, also when many share a millisecond', async () => {
+  const file = join(dir, 'time.log');
+  const log = createLogger({ name: 'stack', destination: logDestination(file) });
+  const before = Date.now();
+  for (let i = 0; i < 200; i++) log.info({ i }, 'request');
+  await new Promise((r) => setTimeout(r, 30));
+  log.info({ i: 200 }, 'request');
+  const after = Date.now();
+  const deadline = Date.now() + 1000;
+  let lines: Record<string, unknown>[] = [];
+  while (Date.now() < deadline && lines.length < 201) {
+    await new Promise((r) => setTimeout(r, 20));
+    lines = linesIn(file);
+  }
+  assert.equal(lines.length, 201);
+  const times = lines.map((l) => {
+    assert.match(String(l.time), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    return Date.parse(String(l.time));
+  });
+  assert.ok(times.every((t, i) => t >= before && t <= after && (i === 0 || t >= times[i - 1]!)));
+  assert.ok(times[200]! - times[0]! >= 30, 'the last line kept the time of an earlier one');
 });
