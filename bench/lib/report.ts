@@ -211,10 +211,13 @@ export function renderReport(r: Results): string {
         ]),
       ),
     );
-    if (r.micro.authVerify)
-      out.push(`bench/micro/auth-verify.ts: ${r.micro.authVerify.slice(0, 2000)}\n`);
-    if (r.micro.coldPath)
-      out.push(`bench/micro/cold-path.ts: ${r.micro.coldPath.slice(0, 2000)}\n`);
+    // Their own text, kept as printed (a code block, so Markdown keeps the columns).
+    for (const [file, text] of [
+      ['auth-verify.ts', r.micro.authVerify],
+      ['cold-path.ts', r.micro.coldPath],
+    ] as const) {
+      if (text) out.push(`bench/micro/${file}:\n\n\`\`\`text\n${text.slice(0, 2000)}\n\`\`\`\n`);
+    }
   }
   // Goals are re-checked from the stored summaries, so a file renders with today's definitions.
   const goals = r.nonstream
