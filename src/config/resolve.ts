@@ -51,6 +51,9 @@ export function validateProviders(
       }
       const type = entry.provider_type;
       if (typeof type !== 'string' || type === '') return; // the schema reports it
+      // Other APIs (safety, agents, vector_io, ...) are not served: their providers are ignored
+      // with a warning at start-up, whatever their type, so a Llama Stack run.yaml works as is.
+      if (api !== 'inference' && !findProviderFactory(type)) return;
       const problem = checkType(api, type, [...where, 'provider_type']);
       if (problem) {
         result.problems.push(problem);
