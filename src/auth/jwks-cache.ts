@@ -77,9 +77,10 @@ export class KeySetCache {
     if (found) return found;
 
     if (this.lastFailure !== undefined) {
+      // The key set's address is for the log (detail), not for callers.
       throw new AuthServiceUnavailableError(
-        `authentication service unavailable: cannot load signing keys from ${this.opts.uri}`,
-        { detail: { reason: this.lastFailure } },
+        'authentication service unavailable: cannot load signing keys from the identity provider',
+        { detail: { jwks: this.opts.uri, reason: this.lastFailure } },
       );
     }
     if (kid === undefined) {
