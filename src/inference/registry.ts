@@ -50,14 +50,19 @@ export class ModelRegistry {
 
   /**
    * Exact identifier first, then the provider's own model name, so the tutorial's
-   * `llama3.2:3b` finds `ollama/llama3.2:3b`. An ambiguous provider name is a 400, as upstream.
+   * `llama3.2:3b` finds `ollama/llama3.2:3b`. Aliases registered for the same provider model do
+   * not make that name ambiguous (it resolves to `<provider>/<name>` when registered, else to the
+   * first registered); a name served by several providers is a 400, as upstream.
    */
   resolve(name: string): ModelRecord {
     const exact = this.byIdentifier.get(name);
     if (exact) return exact;
 
     const matches = this.list().filter((m) => m.providerResourceId === name);
-    if (matches.length === 1) return matches[0] as ModelRecord;
+    const first = matches[0];
+    if (first && matches.every((m) => m.providerId === first.providerId)) {
+      return matches.find((m) => m.identifier === `${first.providerId}/${name}`) ?? first;
+    }
     if (matches.length > 1) {
       const ids = matches.map((m) => m.identifier).join(', ');
       throw new InvalidRequestError(
