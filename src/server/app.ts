@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
 import { lazyChildLogger } from '../logging/lazy-child.js';
@@ -19,6 +19,8 @@ import { registerMetaRoutes } from './routes/meta.js';
 import type { RouteInfo } from './routes/meta.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerOpenAIRoutes } from './routes/openai.js';
+
+type ParserDone = (err: Error | null, body?: unknown) => void;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -69,17 +71,20 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   installIdentityHooks(app, deps);
   installRequestLog(app, deps.metrics);
 
-  // curl -d sends form encoding by default; every body we accept is JSON whatever it is labelled.
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, body === '' ? undefined : JSON.parse(body as string));
-    } catch {
-      done(fromFrameworkError({ code: 'FST_ERR_CTP_INVALID_JSON_BODY' }) as Error, undefined);
-    }
-  });
+  // Every body we accept is JSON, whatever it is labelled: curl -d sends form encoding by
+  // default, and some clients say text/plain. Many clients label bodiless requests (DELETE) JSON
+  // too: an empty body is no body, and routes that need one say so. The rest goes through
+  // fastify's own JSON parser, which also refuses prototype-poisoning keys.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const jsonBody = (request: FastifyRequest, body: string | Buffer, done: ParserDone) => {
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, done);
+  };
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, jsonBody);
+  app.addContentTypeParser('*', { parseAs: 'string' }, jsonBody);
 
   app.setErrorHandler(async (thrown, request, reply) => {
-    const err = fromFrameworkError(thrown);
+    const err = fromFrameworkError(thrown, deps.server.max_body_bytes);
     const response = toHttpError(err);
     request.errorMessage = response.body.error.message;
     // A failure caused by the caller hanging up (the upstream call was cancelled) is not ours.

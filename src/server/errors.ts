@@ -5,17 +5,22 @@ import { GatewayError, InvalidRequestError } from '../errors/errors.js';
  * Fastify raises its own errors while reading a request (bad JSON, body too large, ...). Give each
  * a message that says what to fix, in our error model; anything else passes through unchanged.
  */
-export function fromFrameworkError(err: unknown): unknown {
+export function fromFrameworkError(err: unknown, maxBodyBytes?: number): unknown {
   if (err instanceof GatewayError) return err;
   const e = err as Partial<FastifyError>;
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new InvalidRequestError('request body is not valid JSON; send a JSON object');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new InvalidRequestError(
-        'request body must be a JSON object (send Content-Type: application/json)',
+      return new InvalidRequestError('request body is empty; send a JSON object');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      const limit = maxBodyBytes === undefined ? '' : ` of ${maxBodyBytes} bytes`;
+      return new GatewayError(
+        'payload_too_large',
+        413,
+        `request body is larger than the limit${limit} (server.max_body_bytes)`,
       );
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new GatewayError('payload_too_large', 413, 'request body is too large');
+    }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new GatewayError('invalid_request', 415, 'send the request body as application/json');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

@@ -34,7 +34,7 @@ describe('bad input gets a clear 4xx in the error envelope', () => {
     it(`${path}: a body that is not JSON → 400 saying to send JSON`, async () => {
       for (const contentType of ['application/json', 'text/plain']) {
         const res = await post(path, '{"model": ', { 'content-type': contentType });
-        assert.match(assertError(res, 400, 'invalid_request'), /JSON/);
+        assert.match(assertError(res, 400, 'invalid_request'), /not valid JSON/);
       }
       assertNothingSent();
     });
@@ -237,13 +237,22 @@ describe('bad input gets a clear 4xx in the error envelope', () => {
     }
   });
 
-  it('an oversized body → 413', async () => {
+  it('a JSON body with a prototype-poisoning key is refused', async () => {
+    const res = await post('/v1/chat/completions', '{"model":"x","__proto__":{"admin":true}}');
+    assertError(res, 400, 'invalid_request');
+    assertNothingSent();
+  });
+
+  it('an oversized body → 413 naming the limit and its setting', async () => {
     const big = 'x'.repeat(70_000);
     const res = await post('/v1/chat/completions', {
       model: 'llama3.2:3b',
       messages: [{ role: 'user', content: big }],
     });
-    assert.match(assertError(res, 413, 'payload_too_large'), /too large/);
+    assert.match(
+      assertError(res, 413, 'payload_too_large'),
+      /larger than the limit of 65536 bytes \(server\.max_body_bytes\)/,
+    );
     assertNothingSent();
   });
 

@@ -109,6 +109,16 @@ describe('models routes', () => {
     assert.equal(deleted.status, 204);
   });
 
+  it('a DELETE labelled application/json with no body is accepted', async () => {
+    const res = await postJson(`${env.stack.url}/v1/models`, { model_id: 'qwen2.5:0.5b' });
+    assert.equal(res.status, 200, res.text);
+    const deleted = await fetch(`${env.stack.url}/v1/models/ollama/qwen2.5:0.5b`, {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(deleted.status, 204, await deleted.text());
+  });
+
   it('refuses to register a model Ollama does not have, listing the supported ones', async () => {
     const res = await postJson(`${env.stack.url}/v1/models`, {
       model_id: 'ghost',
