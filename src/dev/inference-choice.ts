@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { request } from 'undici';
+import { ConfigError } from '../errors/errors.js';
 import { resolveOllamaModel } from '../providers/llama-cpp/ollama-store.js';
 import { ensureTinyModel } from '../providers/llama-cpp/gguf/tiny-model.js';
 
@@ -60,6 +62,13 @@ export async function chooseInference(
   if (models) return { kind: 'ollama', url: ollamaUrl, models };
 
   const file = env.LLAMA_CPP_MODEL;
+  // Said here, in the variable's own name: the stack server would only know it as model_path.
+  if (file && !existsSync(file)) {
+    throw new ConfigError(
+      `LLAMA_CPP_MODEL=${file}: no such file. Point it at a .gguf model file, or unset it to ` +
+        "use Ollama's model store or the generated test model.",
+    );
+  }
   if (file)
     return {
       kind: 'llama-cpp',

@@ -81,3 +81,19 @@ describe('the dev fallback tiny model', { timeout: 90_000 }, () => {
     assert.equal(doneOf(events)!.usage.completionTokens, 5);
   });
 });
+
+it("a LLAMA_CPP_MODEL that names no file is refused in that variable's name", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'llamagate-dev-missing-'));
+  try {
+    const env = {
+      OLLAMA_URL: `http://127.0.0.1:${await freePort()}`,
+      LLAMA_CPP_MODEL: join(dir, 'missing.gguf'),
+    };
+    await assert.rejects(
+      chooseInference(env, dir),
+      /^ConfigError: LLAMA_CPP_MODEL=.*missing\.gguf: no such file/,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
