@@ -68,7 +68,8 @@ export async function sendUpstream(
       body: req.body,
       signal: req.signal,
       headersTimeout: req.timeouts.firstByteMs,
-      // Our own timer in readChunks distinguishes the first chunk from the gaps between chunks.
+      // Our own timers (readChunks here, BodyEvents for streams) tell the first chunk from the gaps
+      // between chunks.
       bodyTimeout: 0,
     });
   } catch (err) {
@@ -83,7 +84,7 @@ export async function sendUpstream(
  * time spent by the caller between pulls does not count. Throws a GatewayError when the upstream
  * fails or stalls; ends quietly when `signal` aborts.
  */
-export async function* readChunks(
+async function* readChunks(
   body: UpstreamBody,
   timeouts: UpstreamTimeouts,
   label: UpstreamLabel,
