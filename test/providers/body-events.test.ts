@@ -50,6 +50,30 @@ describe('upstream body read as events', () => {
   });
   after(() => clearInterval(alive));
 
+  it('events that came with the response headers are ready at once, not a tick later', async () => {
+    const body = new PassThrough();
+    body.write('first\n');
+    await sleep(1);
+    const order: string[] = [];
+    process.nextTick(() => order.push('next tick'));
+    const events = new BodyEvents(
+      body,
+      lineDecoder(),
+      { firstByteMs: 5000, idleMs: 5000, connectMs: 5000 },
+      label,
+      new AbortController().signal,
+    );
+    void events.next().then((r) => order.push(`event ${String(r.value)}`));
+    await sleep(1);
+    // Ready before the next tick, the first event is written in the same tick as the stream's
+    // opening, so both leave in one packet.
+    assert.deepEqual(order, ['event first', 'next tick']);
+    body.end('second\nend\n');
+    const rest: string[] = [];
+    for await (const e of events) rest.push(e);
+    assert.deepEqual(rest, ['second']);
+  });
+
   it('pauses the body while 64 events wait unread, and resumes it once the consumer catches up', async () => {
     const { body, events } = reader();
     body.write(Array.from({ length: 100 }, (_, i) => `e${i}\n`).join(''));

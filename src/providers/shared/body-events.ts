@@ -63,6 +63,12 @@ export class BodyEvents<T> implements AsyncIterableIterator<T> {
     private readonly signal: AbortSignal,
   ) {
     this.timer = setTimeout(this.onTimeout, timeouts.firstByteMs).unref();
+    // What came in with the response headers (Ollama sends its first line with them) is decoded
+    // now rather than when the flowing body first emits, a tick later: the first event is then
+    // ready when the consumer starts, and leaves together with the stream's opening.
+    for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read()) {
+      this.onData(chunk);
+    }
     body.on('data', this.onData);
     body.once('end', this.onEnd);
     body.once('error', this.onError);
