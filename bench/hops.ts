@@ -1,13 +1,15 @@
 /**
- * `node --import tsx bench/hops.ts [--arms bare-proxy,llamagate-auth] [--rounds 3] [--source head]`:
- * where a Node arm's share of the time to first token goes, one stream at a time. Through the
- * probe, each arm reports per stream the time from the request's headers to the upstream request
- * written (request path) and from the upstream's response headers to the first write to the
- * client (first-event path); the client reports the time to first token. The request path is
- * split at fastify's route handler starting (hooks and body read done) and at undici's request
- * being created (validation and translation done); the bare proxy has no route handler. Arms are
- * interleaved, each round in a fresh process pinned to core 1, after a warm-up; medians are
- * printed.
+ * `node --import tsx bench/hops.ts [--arms bare-proxy,fastify-proxy,llamagate-auth] [--rounds 3]
+ * [--source head|worktree] [--cpu 1]`: where a Node arm's share of the time to first token goes,
+ * one stream at a time. Through the probe, each arm reports per stream the time from the request's
+ * headers to the upstream request written (request path), from that to the upstream's response
+ * headers (upstream wait: the stand-in's 50 ms and two loopback trips) and from those to the first
+ * write to the client that carries text (first-event path); the client reports the time to first
+ * token. The request path is split at fastify's route handler starting (hooks and body read done)
+ * and at undici's request being created (validation and translation done); the bare proxy has no
+ * route handler. Arms are interleaved, each round in a fresh process pinned to `--cpu`, after a
+ * warm-up; medians are printed. With HOP_MARKS=1 the median time of every mark (the probe's and
+ * any a local build placed with `globalThis.__hopMark?.('label')`) is printed per round.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     streams: { type: 'string', default: '12' },
     source: { type: 'string', default: 'head' },
+    cpu: { type: 'string', default: '1' },
   },
 });
 const armIds = values.arms.split(',') as ArmId[];
@@ -40,6 +43,7 @@ interface Sample {
   toHandlerMs: number;
   toCreatedMs: number;
   firstEventPathMs: number;
+  upstreamWaitMs: number;
 }
 
 const median = (xs: number[]) => {
@@ -60,7 +64,7 @@ try {
         built,
         workDir,
         upstream: upstream.ready as { ollama: string; openai: string },
-        cpu: '1',
+        cpu: values.cpu,
         tokens,
       });
       try {
@@ -85,6 +89,13 @@ try {
         const result = await client.send<StreamResult>({ ...batch, streams });
         const read = (await arm.probe?.probe('hops-read')) as
           { hops: Omit<Sample, 'ttftMs'> } | undefined;
+        const marks = (read?.hops as { marks?: Record<string, number> } | undefined)?.marks;
+        if (marks && process.env.HOP_MARKS) {
+          const sorted = Object.entries(marks).sort((a, b) => a[1] - b[1]);
+          process.stderr.write(
+            `${id} ${sorted.map(([k, v]) => `${k}=${v.toFixed(3)}`).join(' ')}\n`,
+          );
+        }
         const list = samples.get(id) ?? [];
         list.push({
           ttftMs: result.ttft.p50,
@@ -92,6 +103,7 @@ try {
           toHandlerMs: read?.hops.toHandlerMs ?? NaN,
           toCreatedMs: read?.hops.toCreatedMs ?? NaN,
           firstEventPathMs: read?.hops.firstEventPathMs ?? NaN,
+          upstreamWaitMs: read?.hops.upstreamWaitMs ?? NaN,
         });
         samples.set(id, list);
       } finally {
@@ -117,18 +129,19 @@ const rows = armIds.map((id) => {
     toHandlerMs: median(list.map((s) => s.toHandlerMs)),
     toCreatedMs: median(list.map((s) => s.toCreatedMs)),
     firstEventPathMs: median(list.map((s) => s.firstEventPathMs)),
+    upstreamWaitMs: median(list.map((s) => s.upstreamWaitMs)),
   };
 });
 process.stdout.write(
   `| arm | added TTFT p50 (ms) | request path (ms) | headers → route handler (ms) | ` +
-    `headers → upstream request created (ms) | first-event path (ms) |\n` +
-    `|---|---|---|---|---|---|\n` +
+    `headers → upstream request created (ms) | first-event path (ms) | upstream wait (ms) |\n` +
+    `|---|---|---|---|---|---|---|\n` +
     rows
       .map(
         (r) =>
           `| ${r.arm} | ${r.addedTtftMs.toFixed(3)} | ${r.requestPathMs.toFixed(3)} | ` +
           `${r.toHandlerMs.toFixed(3)} | ${r.toCreatedMs.toFixed(3)} | ` +
-          `${r.firstEventPathMs.toFixed(3)} |`,
+          `${r.firstEventPathMs.toFixed(3)} | ${r.upstreamWaitMs.toFixed(3)} |`,
       )
       .join('\n') +
     `\n\nMedians over ${rounds} rounds of ${streams} streams, one at a time (source: ${built.source}).\n`,

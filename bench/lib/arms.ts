@@ -18,6 +18,7 @@ import { chatBody, MODELS } from './workload.js';
 export type ArmId =
   | 'direct'
   | 'bare-proxy'
+  | 'fastify-proxy'
   | 'nginx'
   | 'portkey'
   | 'llamagate-noauth'
@@ -44,6 +45,8 @@ export const ARM_DESCRIPTIONS: Record<ArmId, string> = {
   direct: 'client -> OpenAI-compatible stand-in /v1/chat/completions (no hop: the limit)',
   'bare-proxy':
     'node:http server -> undici Pool pass-through to the OpenAI stand-in; copies headers, streams bytes, parses nothing',
+  'fastify-proxy':
+    'fastify route (its JSON body parser) -> undici Pool to the OpenAI stand-in, the answer streamed back; no auth, validation or translation',
   nginx:
     'nginx proxy_pass to the OpenAI stand-in, 1 worker, upstream keep-alive, proxy_buffering off, access_log off',
   portkey:
@@ -151,11 +154,12 @@ export async function startArm(id: ArmId, ctx: ArmContext): Promise<Arm> {
         pids: () => [],
         stop: async () => {},
       };
-    case 'bare-proxy': {
+    case 'bare-proxy':
+    case 'fastify-proxy': {
       const proc = await startProc({
         name: id,
         command: process.execPath,
-        args: [...ctx.built.probe, ...ctx.built.command('bare-proxy'), ctx.upstream.openai],
+        args: [...ctx.built.probe, ...ctx.built.command(id), ctx.upstream.openai],
         cpu: ctx.cpu,
         env: { NODE_ENV: 'production' },
       });

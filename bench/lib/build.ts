@@ -18,6 +18,7 @@ const OUT_DIR = join(BENCH_DIR, '.build');
 const ENTRIES = {
   llamagate: 'servers/llamagate.ts',
   'bare-proxy': 'servers/bare-proxy.ts',
+  'fastify-proxy': 'servers/fastify-proxy.ts',
   upstream: 'servers/upstream.ts',
   probe: 'servers/probe.ts',
   client: 'load/client.ts',

@@ -10,8 +10,9 @@
  *   snapshot FILE -> a V8 heap snapshot, for explaining memory per open stream
  *   hops-start / hops-read -> per request, the time from the request's headers to the upstream
  *     request written (request path) and from the upstream's response headers to the first
- *     write to the client (first-event path), from node:http and undici diagnostics channels;
- *     `hops-read` answers the medians in ms since `hops-start` (for bench/hops.ts)
+ *     write to the client that carries a token's text (first-event path), from node:http and
+ *     undici diagnostics channels; `hops-read` answers the medians in ms since `hops-start` (for
+ *     bench/hops.ts). A local build may add its own marks: `globalThis.__hopMark?.('label')`.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
@@ -102,6 +103,8 @@ function heapSpaces(): Record<string, { sizeKiB: number; usedKiB: number }> {
  */
 interface Hops {
   start: number;
+  /** Marks a local build may place by hand: `globalThis.__hopMark?.('label')`. */
+  marks?: Record<string, number>;
   handler?: number;
   created?: number;
   sent?: number;
@@ -109,12 +112,20 @@ interface Hops {
   firstWrite?: number;
 }
 let hops: { current?: Hops; done: Hops[] } | undefined;
+/** An OpenAI chunk with non-empty `content`. */
+const TEXT = /"content":"[^"]/;
 
 function startHops(): void {
   if (!hops) {
     const mark = (key: 'handler' | 'created' | 'sent' | 'upstreamHeaders') => () => {
       const current = hops?.current;
       if (current && current[key] === undefined) current[key] = performance.now();
+    };
+    (globalThis as { __hopMark?: (label: string) => void }).__hopMark = (label) => {
+      const current = hops?.current;
+      if (!current) return;
+      current.marks ??= {};
+      current.marks[label] ??= performance.now();
     };
     subscribe('http.server.request.start', () => {
       if (hops) hops.current = { start: performance.now() };
@@ -125,10 +136,18 @@ function startHops(): void {
     subscribe('undici:request:create', mark('created'));
     subscribe('undici:client:sendHeaders', mark('sent'));
     subscribe('undici:request:headers', mark('upstreamHeaders'));
+    // The first write that carries text: a stream's opening (role only) is not a token yet.
+    const hasText = (chunk: unknown) =>
+      (typeof chunk === 'string' || Buffer.isBuffer(chunk)) && TEXT.test(chunk.toString());
     const write = ServerResponse.prototype.write;
     ServerResponse.prototype.write = function patched(this: ServerResponse, ...args: unknown[]) {
       const current = hops?.current;
-      if (current && current.firstWrite === undefined && current.upstreamHeaders !== undefined) {
+      if (
+        current &&
+        current.firstWrite === undefined &&
+        current.upstreamHeaders !== undefined &&
+        hasText(args[0])
+      ) {
         current.firstWrite = performance.now();
         hops!.done.push(current);
       }
@@ -144,11 +163,21 @@ function readHops(): object {
     return sorted.length ? Math.round(sorted[Math.floor(sorted.length / 2)]! * 1000) / 1000 : NaN;
   };
   const done = (hops?.done ?? []).filter((h) => h.sent !== undefined);
+  for (const h of done) {
+    h.marks = { ...h.marks, handler: h.handler!, created: h.created!, sent: h.sent! };
+    h.marks = { ...h.marks, upstreamHeaders: h.upstreamHeaders!, firstWrite: h.firstWrite! };
+  }
+  const labels = new Set(done.flatMap((h) => Object.keys(h.marks ?? {})));
+  const marks = Object.fromEntries(
+    [...labels].map((l) => [l, median(done.map((h) => (h.marks?.[l] ?? NaN) - h.start))]),
+  );
   return {
     hops: {
+      marks,
       n: done.length,
       requestPathMs: median(done.map((h) => h.sent! - h.start)),
       firstEventPathMs: median(done.map((h) => h.firstWrite! - h.upstreamHeaders!)),
+      upstreamWaitMs: median(done.map((h) => h.upstreamHeaders! - h.sent!)),
       toHandlerMs: median(done.map((h) => (h.handler ?? NaN) - h.start)),
       toCreatedMs: median(done.map((h) => (h.created ?? NaN) - h.start)),
     },
