@@ -26,7 +26,7 @@ import { STREAM_TOKENS } from './lib/workload.js';
 
 const { values } = parseArgs({
   options: {
-    arms: { type: 'string', default: 'bare-proxy,llamagate-noauth,llamagate-auth' },
+    arms: { type: 'string', default: 'bare-proxy,fastify-proxy,llamagate-noauth,llamagate-auth' },
     rounds: { type: 'string', default: '3' },
     streams: { type: 'string', default: '12' },
     source: { type: 'string', default: 'head' },
