@@ -36,6 +36,24 @@ export interface SpawnOptions {
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * Servers still running. An interrupted run stops them too: Node servers exit when their stdin
+ * closes with ours, but nginx would stay behind, holding its port and a share of a core.
+ */
+const running = new Set<ChildProcess>();
+let signalsHandled = false;
+
+function stopAllOnSignal(): void {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of running) child.kill('SIGTERM');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 /** Starts a server process and waits until it is ready. */
 export async function startProc(o: SpawnOptions): Promise<Proc> {
   const exec = [...(o.cpu ? ['taskset', '-c', o.cpu] : []), o.command, ...o.args];
@@ -46,6 +64,8 @@ export async function startProc(o: SpawnOptions): Promise<Proc> {
     env: { ...process.env, ...o.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  stopAllOnSignal();
+  running.add(child);
   const stderrTail: string[] = [];
   const waiters: Array<(v: Record<string, unknown>) => void> = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -55,7 +75,11 @@ export async function startProc(o: SpawnOptions): Promise<Proc> {
   });
   let exited = false;
   const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => ((exited = true), resolve())),
+    child.once('exit', () => {
+      exited = true;
+      running.delete(child);
+      resolve();
+    }),
   );
 
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
