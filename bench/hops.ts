@@ -9,9 +9,10 @@
  * and at undici's request being created (validation and translation done); the bare proxy has no
  * route handler. Arms are interleaved, each round in a fresh process pinned to `--cpu`, after a
  * warm-up; medians are printed. With HOP_MARKS=1 the median time of every mark (the probe's and
- * any a local build placed with `globalThis.__hopMark?.('label')`) is printed per round.
+ * any a local build placed with `globalThis.__hopMark?.('label')`) is printed per round. `--out
+ * FILE` keeps the rounds' raw figures as JSON.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     streams: { type: 'string', default: '12' },
     source: { type: 'string', default: 'head' },
     cpu: { type: 'string', default: '1' },
+    out: { type: 'string' },
   },
 });
 const armIds = values.arms.split(',') as ArmId[];
@@ -146,3 +148,8 @@ process.stdout.write(
       .join('\n') +
     `\n\nMedians over ${rounds} rounds of ${streams} streams, one at a time (source: ${built.source}).\n`,
 );
+if (values.out) {
+  const raw = Object.fromEntries(samples);
+  const run = { source: built.source, cpu: values.cpu, rounds, streams, rows, samples: raw };
+  writeFileSync(values.out, `${JSON.stringify(run, null, 2)}\n`);
+}
