@@ -163,9 +163,12 @@ function readHops(): object {
     return sorted.length ? Math.round(sorted[Math.floor(sorted.length / 2)]! * 1000) / 1000 : NaN;
   };
   const done = (hops?.done ?? []).filter((h) => h.sent !== undefined);
+  // The channel marks join the hand-placed ones, so HOP_MARKS prints one ordered timeline.
   for (const h of done) {
-    h.marks = { ...h.marks, handler: h.handler!, created: h.created!, sent: h.sent! };
-    h.marks = { ...h.marks, upstreamHeaders: h.upstreamHeaders!, firstWrite: h.firstWrite! };
+    const { handler, created, sent, upstreamHeaders, firstWrite } = h;
+    const channels = Object.entries({ handler, created, sent, upstreamHeaders, firstWrite });
+    const seen = channels.filter((c): c is [string, number] => c[1] !== undefined);
+    h.marks = { ...h.marks, ...Object.fromEntries(seen) };
   }
   const labels = new Set(done.flatMap((h) => Object.keys(h.marks ?? {})));
   const marks = Object.fromEntries(
