@@ -205,6 +205,13 @@ describe('upstream faults after the stream began', () => {
       /runner crashed/,
     ],
     [
+      // Decoded the moment the stream is set up, before the SSE writer starts.
+      'an {"error"} line that came with the response headers',
+      { reply: 'one two three', errorAfterTokens: 0, error: 'runner crashed' },
+      'upstream_error',
+      /runner crashed/,
+    ],
+    [
       'a dropped connection',
       { reply: 'one two three', dropAfterTokens: 2, tokenDelayMs: 5 },
       'upstream_error',
