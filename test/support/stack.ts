@@ -2,7 +2,7 @@
  * Starts a real stack server in-process on 127.0.0.1:0 from run.yaml text, with a silent logger
  * unless LLAMAGATE_TEST_LOGS is set.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
@@ -25,13 +25,21 @@ export async function startTestStack(
   options: TestStackOptions = {},
 ): Promise<RunningStack> {
   const dir = await mkdtemp(join(tmpdir(), 'llamagate-test-'));
-  const path = join(dir, 'run.yaml');
-  await writeFile(path, yaml);
-  const loaded = parseRunConfig(yaml, path, { env: options.env ?? {} });
-  const log =
-    options.log ??
-    (process.env.LLAMAGATE_TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger());
-  return startStack(loaded, { port: 0, host: '127.0.0.1', log, dataDir: dir });
+  const removeDir = () => rm(dir, { recursive: true, force: true });
+  try {
+    const path = join(dir, 'run.yaml');
+    await writeFile(path, yaml);
+    const loaded = parseRunConfig(yaml, path, { env: options.env ?? {} });
+    const log =
+      options.log ??
+      (process.env.LLAMAGATE_TEST_LOGS ? createLogger({ level: 'debug' }) : silentLogger());
+    const stack = await startStack(loaded, { port: 0, host: '127.0.0.1', log, dataDir: dir });
+    // The run.yaml and the data directory go with the server, not into the machine's /tmp.
+    return { ...stack, close: () => stack.close().finally(removeDir) };
+  } catch (err) {
+    await removeDir();
+    throw err;
+  }
 }
 
 /** The tutorial's run.yaml shape without auth, pointed at a given Ollama. */
