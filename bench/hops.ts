@@ -39,14 +39,18 @@ const armIds = values.arms.split(',') as ArmId[];
 const rounds = Number(values.rounds);
 const streams = Number(values.streams);
 
-interface Sample {
-  ttftMs: number;
-  requestPathMs: number;
-  toHandlerMs: number;
-  toCreatedMs: number;
-  firstEventPathMs: number;
-  upstreamWaitMs: number;
-}
+/** What the probe reports per round (medians in ms), with the table's column for each. */
+const HOP_COLUMNS = {
+  requestPathMs: 'request path (ms)',
+  toHandlerMs: 'headers → route handler (ms)',
+  toCreatedMs: 'headers → upstream request created (ms)',
+  firstEventPathMs: 'first-event path (ms)',
+  upstreamWaitMs: 'upstream wait (ms)',
+} as const;
+type HopKey = keyof typeof HOP_COLUMNS;
+const HOP_KEYS = Object.keys(HOP_COLUMNS) as HopKey[];
+
+type Sample = { ttftMs: number } & Record<HopKey, number>;
 
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -90,8 +94,9 @@ try {
         await arm.probe?.probe('hops-start');
         const result = await client.send<StreamResult>({ ...batch, streams });
         const read = (await arm.probe?.probe('hops-read')) as
-          { hops: Omit<Sample, 'ttftMs'> } | undefined;
-        const marks = (read?.hops as { marks?: Record<string, number> } | undefined)?.marks;
+          | { hops: Partial<Record<HopKey, number | null>> & { marks?: Record<string, number> } }
+          | undefined;
+        const marks = read?.hops.marks;
         if (marks && process.env.HOP_MARKS) {
           const sorted = Object.entries(marks).sort((a, b) => a[1] - b[1]);
           process.stderr.write(
@@ -99,14 +104,9 @@ try {
           );
         }
         const list = samples.get(id) ?? [];
-        list.push({
-          ttftMs: result.ttft.p50,
-          requestPathMs: read?.hops.requestPathMs ?? NaN,
-          toHandlerMs: read?.hops.toHandlerMs ?? NaN,
-          toCreatedMs: read?.hops.toCreatedMs ?? NaN,
-          firstEventPathMs: read?.hops.firstEventPathMs ?? NaN,
-          upstreamWaitMs: read?.hops.upstreamWaitMs ?? NaN,
-        });
+        // A median the probe could not take arrives as null (NaN does not survive JSON).
+        const hops = Object.fromEntries(HOP_KEYS.map((k) => [k, read?.hops[k] ?? NaN]));
+        list.push({ ttftMs: result.ttft.p50, ...(hops as Record<HopKey, number>) });
         samples.set(id, list);
       } finally {
         await arm.stop();
@@ -124,28 +124,15 @@ const direct = samples.get('direct') ?? [];
 const rows = armIds.map((id) => {
   const list = samples.get(id) ?? [];
   const added = list.map((s, i) => s.ttftMs - (direct[i]?.ttftMs ?? NaN));
-  return {
-    arm: id,
-    addedTtftMs: median(added),
-    requestPathMs: median(list.map((s) => s.requestPathMs)),
-    toHandlerMs: median(list.map((s) => s.toHandlerMs)),
-    toCreatedMs: median(list.map((s) => s.toCreatedMs)),
-    firstEventPathMs: median(list.map((s) => s.firstEventPathMs)),
-    upstreamWaitMs: median(list.map((s) => s.upstreamWaitMs)),
-  };
+  const hops = Object.fromEntries(HOP_KEYS.map((k) => [k, median(list.map((s) => s[k]))]));
+  return { arm: id, addedTtftMs: median(added), ...(hops as Record<HopKey, number>) };
 });
+const cells = (items: (string | number)[]) =>
+  `| ${items.map((v) => (typeof v === 'number' ? v.toFixed(3) : v)).join(' | ')} |`;
 process.stdout.write(
-  `| arm | added TTFT p50 (ms) | request path (ms) | headers → route handler (ms) | ` +
-    `headers → upstream request created (ms) | first-event path (ms) | upstream wait (ms) |\n` +
-    `|---|---|---|---|---|---|---|\n` +
-    rows
-      .map(
-        (r) =>
-          `| ${r.arm} | ${r.addedTtftMs.toFixed(3)} | ${r.requestPathMs.toFixed(3)} | ` +
-          `${r.toHandlerMs.toFixed(3)} | ${r.toCreatedMs.toFixed(3)} | ` +
-          `${r.firstEventPathMs.toFixed(3)} | ${r.upstreamWaitMs.toFixed(3)} |`,
-      )
-      .join('\n') +
+  `${cells(['arm', 'added TTFT p50 (ms)', ...Object.values(HOP_COLUMNS)])}\n` +
+    `${cells(Array(HOP_KEYS.length + 2).fill('---'))}\n` +
+    rows.map((r) => cells([r.arm, r.addedTtftMs, ...HOP_KEYS.map((k) => r[k])])).join('\n') +
     `\n\nMedians over ${rounds} rounds of ${streams} streams, one at a time (source: ${built.source}).\n`,
 );
 if (values.out) {
