@@ -23,6 +23,19 @@ const OWN_ROUTES = new Map<string, { methods: string[]; handler: Handler }>([
   [ROUTES.userinfo, { methods: ['GET', 'POST'], handler: handleUserinfo }],
 ]);
 
+/**
+ * The realm-relative paths oidc-provider answers: discovery, the browser login (with its resume
+ * path) and logout (with its confirm and done pages). Matched exactly, as Keycloak matches its
+ * paths; oidc-provider's own router ignores case, which would let `/TOKEN` or `/CERTS` reach
+ * its versions of endpoints that this server answers itself.
+ */
+const FORWARDED = new RegExp(
+  `^(?:/\\.well-known/openid-configuration|${ROUTES.authorization}(?:/[A-Za-z0-9_-]+)?|` +
+    `${ROUTES.end_session}(?:/confirm|/success)?)$`,
+);
+
+const NO_SUCH_PATH = { error: 'Unable to find matching target resource method' };
+
 function safeDecode(segment: string): string | undefined {
   try {
     return decodeURIComponent(segment);
@@ -42,9 +55,7 @@ async function route(state: IdpState, req: IncomingMessage, res: ServerResponse,
     return sendJson(res, 200, { status: 'UP', checks: [] });
   }
   const match = /^\/realms\/([^/]+)(\/.*)?$/.exec(path);
-  if (!match) {
-    return sendJson(res, 404, { error: 'Unable to find matching target resource method' });
-  }
+  if (!match) return sendJson(res, 404, NO_SUCH_PATH);
   if (safeDecode(match[1]!) !== state.realm.name) {
     return sendJson(res, 404, { error: 'Realm does not exist' });
   }
@@ -59,8 +70,8 @@ async function route(state: IdpState, req: IncomingMessage, res: ServerResponse,
     return handleLogin(state, rest.slice(LOGIN_PATH.length + 1), req, res);
   }
 
-  // Everything else (discovery, authorization, logout) belongs to oidc-provider.
-  return state.forward(req, res);
+  if (FORWARDED.test(rest)) return state.forward(req, res);
+  return sendJson(res, 404, NO_SUCH_PATH);
 }
 
 /**
@@ -100,6 +111,14 @@ export function createRequestHandler(getState: () => IdpState | undefined, log: 
         return;
       }
       if (err instanceof OAuthError) return sendOAuthError(res, err);
+      if (req.destroyed || res.destroyed) {
+        // The client hung up before its request was read: nothing of ours failed.
+        log.info(
+          { method: req.method, path: logPath },
+          'client went away before its request was read',
+        );
+        return;
+      }
       log.error({ err }, 'IdP request failed');
       sendJson(res, 500, { error: 'server_error', error_description: 'internal server error' });
     });

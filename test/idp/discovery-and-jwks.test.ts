@@ -78,6 +78,31 @@ describe('discovery, JWKS and realm URLs sit where Keycloak has them', () => {
     assert.equal(token.status, 404);
   });
 
+  it('paths are case-sensitive: /TOKEN or /CERTS is a JSON 404, not a second token endpoint', async () => {
+    const endpoints = `${t.realmUrl}/protocol/openid-connect`;
+    const form = {
+      grant_type: 'client_credentials',
+      client_id: 'lls-client',
+      client_secret: 'lls-client-dev-secret',
+    };
+    for (const [path, init] of [
+      ['/TOKEN', { method: 'POST', body: new URLSearchParams(form) }],
+      ['/CERTS', {}],
+      ['/USERINFO', {}],
+      ['/revoke', { method: 'POST' }],
+    ] as const) {
+      const res = await fetch(`${endpoints}${path}`, init);
+      assert.equal(res.status, 404, path);
+      assert.deepEqual(await res.json(), {
+        error: 'Unable to find matching target resource method',
+      });
+      assert.equal(res.headers.get('access-control-allow-origin'), null, path);
+    }
+    const doubled = await fetch(`${t.idp.url}/realms/lls-auth//protocol/openid-connect/auth`);
+    assert.equal(doubled.status, 404);
+    assert.match(doubled.headers.get('content-type') ?? '', /json/);
+  });
+
   it('rejects wrong methods on its own endpoints and reports health', async () => {
     const res = await fetch(t.idp.tokenUrl);
     assert.equal(res.status, 405);
