@@ -7,6 +7,7 @@ import { buildChatBody, dialectOf } from './chat-body.js';
 import { parseInvokeRequest } from './invoke-request.js';
 import { readBodyText } from './read-body.js';
 import type { StackClient } from './stack-client.js';
+import { upstreamMessage } from './stack-errors.js';
 
 /** Chat answers are JSON documents of a few KB; this only stops a runaway upstream. */
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
@@ -66,7 +67,7 @@ async function readAnswer(
   try {
     answer = await readBodyText(res.body, MAX_ANSWER_BYTES);
   } catch (err) {
-    throw deps.stack.transportError(err, signal);
+    throw deps.stack.bodyError(err, signal);
   }
   if (answer.truncated) {
     throw new UpstreamError(`stack server answer is larger than ${MAX_ANSWER_BYTES} bytes`, 502);
@@ -74,7 +75,7 @@ async function readAnswer(
   try {
     JSON.parse(answer.text);
   } catch {
-    const snippet = answer.text.trim().slice(0, 200) || 'empty body';
+    const snippet = upstreamMessage(answer.text).slice(0, 200);
     throw new UpstreamError(
       `stack server answered ${res.statusCode} with a body that is not JSON: ${snippet}`,
       502,
@@ -98,7 +99,7 @@ function relay(
       for await (const chunk of res.body) yield chunk as Buffer;
     } catch (err) {
       if (signal.aborted) return;
-      const error: GatewayError = deps.stack.transportError(err, signal);
+      const error: GatewayError = deps.stack.bodyError(err, signal);
       deps.log.warn({ reqId, err: error.message }, 'stack server stream broke off');
       yield `data: ${JSON.stringify({ error: { message: error.message } })}\n\n`;
     }

@@ -4,7 +4,12 @@ import type { Logger } from '../logging/logger.js';
 import { classifyTransportError, type TransportFailure } from './net-errors.js';
 import { readBodyText } from './read-body.js';
 import type { ClientSettings } from './settings.js';
-import { stackStatusError, stackTransportError, type StackErrorContext } from './stack-errors.js';
+import {
+  stackBodyError,
+  stackStatusError,
+  stackTransportError,
+  type StackErrorContext,
+} from './stack-errors.js';
 import type { TokenProvider } from './token-provider.js';
 
 export type StackSettings = Pick<
@@ -110,12 +115,23 @@ export class StackClient {
     try {
       return await readBodyText(res.body, MAX_ERROR_BODY_BYTES);
     } catch (err) {
-      throw this.transportError(err, undefined, ctx);
+      throw this.bodyError(err, undefined, ctx);
     }
   }
 
-  /** Also used by the route while it reads a successful body. */
-  transportError(
+  /** A failure while reading an answer that had begun; also used by the route. */
+  bodyError(err: unknown, signal: AbortSignal | undefined, ctx?: StackErrorContext): GatewayError {
+    const failure: TransportFailure = signal?.aborted
+      ? { kind: 'aborted', reason: 'the caller closed the connection' }
+      : classifyTransportError(err);
+    return stackBodyError(
+      failure,
+      ctx ?? { chatUrl: this.chatUrl, timeoutMs: this.settings.upstreamTimeoutMs },
+    );
+  }
+
+  /** No answer arrived. */
+  private transportError(
     err: unknown,
     signal: AbortSignal | undefined,
     ctx?: StackErrorContext,

@@ -82,7 +82,33 @@ export function stackTransportError(
   );
 }
 
-/** The human part of an error body in any of Llama Stack's and OpenAI's shapes. */
+/**
+ * The stack server stopped sending an answer it had begun: the caller left (only logged), it
+ * stalled past the timeout (504), or the connection broke (502). It was reachable, so this is
+ * not reported as "not reachable".
+ */
+export function stackBodyError(failure: TransportFailure, ctx: StackErrorContext): GatewayError {
+  if (failure.kind === 'aborted') return new CallerGoneError();
+  if (failure.kind === 'timeout') {
+    return new UpstreamTimeoutError(
+      `stack server stopped sending its answer for ${secondsText(ctx.timeoutMs)}`,
+      { detail: failure },
+    );
+  }
+  return new UpstreamError(
+    `stack server closed the connection before its answer was complete (${failure.reason})`,
+    502,
+    { detail: failure },
+  );
+}
+
+/** A bearer token or JWT in an upstream's text (one that echoes requests, say). */
+const CREDENTIAL = /\b(Bearer\s+)?eyJ[\w-]*\.[\w-]*\.[\w-]*/gi;
+
+/**
+ * The human part of an error body in any of Llama Stack's and OpenAI's shapes, or its text; a
+ * token in it is masked, since the text reaches callers and the log.
+ */
 export function upstreamMessage(text: string): string {
   let message: string | undefined;
   try {
@@ -90,7 +116,7 @@ export function upstreamMessage(text: string): string {
   } catch {
     message = undefined;
   }
-  const raw = (message ?? text).trim().replace(/\s+/g, ' ');
+  const raw = (message ?? text).trim().replace(/\s+/g, ' ').replace(CREDENTIAL, '[token]');
   if (raw === '') return 'empty body';
   return raw.length > MAX_MESSAGE_CHARS ? `${raw.slice(0, MAX_MESSAGE_CHARS)}…` : raw;
 }

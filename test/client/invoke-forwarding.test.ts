@@ -167,6 +167,40 @@ describe('POST /api/invoke forwards to the stack server (legacy endpoint)', () =
     for (const r of h.stack.requests) assert.ok(r.token && !logs.includes(r.token));
   });
 
+  it('a stack server that drops the connection mid-answer is a 502 "before its answer was complete", not "not reachable"', async () => {
+    h.stack.failure = {
+      status: 200,
+      body: JSON.stringify({ completion: 'x'.repeat(500) }),
+      cutAfterBytes: 40,
+    };
+    try {
+      const res = await h.invoke({ prompt: 'x' });
+      assert.equal(res.status, 502);
+      const { message } = ((await res.json()) as { error: { message: string } }).error;
+      assert.match(message, /^stack server closed the connection before its answer was complete/);
+      const streamed = await (await h.invoke({ prompt: 'x', stream: true })).text();
+      assert.match(streamed, /closed the connection before its answer was complete/);
+      assert.doesNotMatch(streamed, /not reachable/);
+    } finally {
+      h.stack.failure = undefined;
+    }
+  });
+
+  it('a token that an upstream echoes back is masked in the message and the log', async () => {
+    const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+    h.stack.failure = { status: 500, body: `<pre>echo: Authorization: Bearer ${token}</pre>` };
+    try {
+      const res = await h.invoke({ prompt: 'x' });
+      assert.equal(res.status, 502);
+      const { message } = ((await res.json()) as { error: { message: string } }).error;
+      assert.match(message, /Authorization: \[token\]/);
+      assert.ok(!message.includes(token));
+      assert.ok(!h.logs.raw().includes(token));
+    } finally {
+      h.stack.failure = undefined;
+    }
+  });
+
   it('a 200 that is not JSON becomes 502', async () => {
     h.stack.failure = { status: 200, body: 'plain text' };
     try {

@@ -13,6 +13,8 @@ export interface CannedFailure {
   status: number;
   body: string;
   headers?: Record<string, string>;
+  /** Announce the body's full length, send only this many bytes of it, then drop the connection. */
+  cutAfterBytes?: number;
 }
 
 export interface FakeStackServer {
@@ -85,11 +87,13 @@ export async function startFakeStackServer(options: {
     }
     if (fake.delayMs > 0) await new Promise((r) => setTimeout(r, fake.delayMs));
     if (fake.failure) {
-      res.writeHead(fake.failure.status, {
-        'content-type': 'application/json',
-        ...fake.failure.headers,
-      });
-      return void res.end(fake.failure.body);
+      const { status, body: text, headers, cutAfterBytes } = fake.failure;
+      const length =
+        cutAfterBytes === undefined ? {} : { 'content-length': Buffer.byteLength(text) };
+      res.writeHead(status, { 'content-type': 'application/json', ...length, ...headers });
+      if (cutAfterBytes === undefined) return void res.end(text);
+      res.write(text.slice(0, cutAfterBytes), () => setTimeout(() => res.socket?.destroy(), 20));
+      return;
     }
 
     const messages = (body.messages ?? []) as Array<{ role: string; content: string }>;
