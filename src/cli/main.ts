@@ -50,8 +50,19 @@ async function main(argv: string[]): Promise<void> {
   if (typeof code === 'number') process.exitCode = code;
 }
 
+/** Node's argument parser refusing the command line (unknown flag, missing value, ...). */
+function isUsageError(err: unknown): err is Error {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   // Configuration and usage problems are the user's to fix: print the message, not a trace.
+  if (isUsageError(err)) {
+    const command = process.argv[2] ?? '<command>';
+    console.error(`llamagate: ${err.message}\nRun 'llamagate ${command} --help' for its options.`);
+    process.exit(2);
+  }
   if (err instanceof ConfigError) console.error(`llamagate: ${err.message}`);
   else console.error(err);
   process.exit(1);

@@ -9,6 +9,7 @@ import {
   NotFoundError,
 } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
+import { receiveTimeout } from '../http/receive-timeout.js';
 import type { Logger } from '../logging/logger.js';
 import { checkHealth } from './health.js';
 import { invokeHandler } from './invoke-route.js';
@@ -33,8 +34,11 @@ const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
  * the service account. The default bind address is 127.0.0.1 for that reason.
  */
 export function createClientApp(deps: ClientAppDeps): FastifyInstance {
+  const receive = receiveTimeout(deps.settings.requestTimeoutMs);
   const app = Fastify({
     logger: false,
+    requestTimeout: receive.requestTimeout,
+    http: receive.server,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
     // On shutdown, drop every connection at once: otherwise a client's spare keep-alive socket

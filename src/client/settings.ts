@@ -30,6 +30,8 @@ export interface ClientSettings {
   /** Until the stack server's first byte, and between stream chunks. */
   upstreamTimeoutMs: number;
   healthTimeoutMs: number;
+  /** How long a caller may take to send its whole request. */
+  requestTimeoutMs: number;
   debug: boolean;
   host: string;
   port: number;
@@ -45,6 +47,7 @@ export const CLIENT_DEFAULTS = {
   tokenTimeoutS: 10,
   upstreamTimeoutS: 120,
   healthTimeoutS: 2,
+  requestTimeoutS: 60,
   host: '127.0.0.1',
   port: 8000,
 } as const;
@@ -93,6 +96,7 @@ const envSchema = z.object({
   LLS_MODEL: optionalText,
   LLS_TIMEOUT_SECONDS: seconds,
   HEALTH_TIMEOUT_SECONDS: seconds,
+  CLIENT_REQUEST_TIMEOUT_SECONDS: seconds,
   DEBUG: optionalText.refine(
     (v) => v === undefined || /^(true|false|1|0|yes|no|on|off)$/i.test(v),
     { message: 'must be true or false' },
@@ -175,6 +179,9 @@ function finish(input: EnvInput, options: LoadSettingsOptions): ClientSettings {
       o.upstreamTimeoutMs ?? ms(input.LLS_TIMEOUT_SECONDS, CLIENT_DEFAULTS.upstreamTimeoutS),
     healthTimeoutMs:
       o.healthTimeoutMs ?? ms(input.HEALTH_TIMEOUT_SECONDS, CLIENT_DEFAULTS.healthTimeoutS),
+    requestTimeoutMs:
+      o.requestTimeoutMs ??
+      ms(input.CLIENT_REQUEST_TIMEOUT_SECONDS, CLIENT_DEFAULTS.requestTimeoutS),
     debug: o.debug ?? /^(true|1|yes|on)$/i.test(input.DEBUG ?? ''),
     host: o.host ?? input.CLIENT_HOST ?? CLIENT_DEFAULTS.host,
     port:

@@ -51,6 +51,11 @@ export const serverSchema = z.object({
    * closed; otherwise clients that stop reading would each hold an upstream connection forever.
    */
   send_timeout: z.number().positive().max(86_400).default(60),
+  /**
+   * Seconds a client may take to send its whole request (headers and body); otherwise a client
+   * trickling bytes would hold a connection for ever.
+   */
+  request_timeout: z.number().positive().max(3_600).default(60),
   /** Largest accepted request body; inference bodies with images can be large. */
   max_body_bytes: z
     .number()

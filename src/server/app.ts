@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { NotFoundError } from '../errors/errors.js';
+import { ConfigError, NotFoundError } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
+import { receiveTimeout } from '../http/receive-timeout.js';
 import { lazyChildLogger } from '../logging/lazy-child.js';
 import type { Logger } from '../logging/logger.js';
 import { watchClient } from './client-gone.js';
@@ -29,20 +30,36 @@ function requestId(raw: { headers: Record<string, string | string[] | undefined>
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/** A TLS file named in run.yaml; one that cannot be read is a configuration error. */
+function readTlsFile(key: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError(
+      `server.${key}: cannot read ${path} (${code}); fix the path in run.yaml.`,
+    );
+  }
+}
+
 function httpsOptions(deps: ServerDeps) {
   const { tls_certfile: cert, tls_keyfile: key, tls_cafile: ca } = deps.server;
   if (!cert || !key) return undefined;
   return {
-    cert: readFileSync(cert),
-    key: readFileSync(key),
+    cert: readTlsFile('tls_certfile', cert),
+    key: readTlsFile('tls_keyfile', key),
     // A CA bundle turns on mutual TLS: clients must present a certificate it signed.
-    ...(ca ? { ca: readFileSync(ca), requestCert: true, rejectUnauthorized: true } : {}),
+    ...(ca
+      ? { ca: readTlsFile('tls_cafile', ca), requestCert: true, rejectUnauthorized: true }
+      : {}),
   };
 }
 
 /** Builds the stack server's HTTP app. Listening is the caller's job. */
 export function buildServer(deps: ServerDeps): FastifyInstance {
-  const https = httpsOptions(deps);
+  const receive = receiveTimeout(deps.server.request_timeout * 1000);
+  const tls = httpsOptions(deps);
+  const https = tls ? { ...tls, ...receive.server } : undefined;
   const app = Fastify({
     loggerInstance: deps.log,
     // Our own onResponse hook writes the one line per request; fastify's two lines are off.
@@ -54,7 +71,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     return503OnClosing: true,
     forceCloseConnections: true,
-    ...(https ? { https } : {}),
+    requestTimeout: receive.requestTimeout,
+    ...(https ? { https } : { http: receive.server }),
   }) as unknown as FastifyInstance;
 
   const routes: RouteInfo[] = [];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { trickleRequest } from '../support/trickle.js';
 import { startHarness, type Harness } from './harness.js';
 
 interface Envelope {
@@ -80,5 +81,24 @@ describe('POST /api/invoke rejects bad input with 400 and a message saying what 
     const res = await h.invoke({ prompt: 'x'.repeat(5 * 1024 * 1024) });
     assert.equal(res.status, 413);
     assert.match(((await res.json()) as Envelope).error.message, /request body is larger than/);
+  });
+});
+
+describe('POST /api/invoke from a client that trickles its request', () => {
+  it('is answered 408 and cut off after CLIENT_REQUEST_TIMEOUT_SECONDS', async () => {
+    const h = await startHarness({ requestTimeoutMs: 400 });
+    try {
+      const slow = await trickleRequest(h.client.url, '/api/invoke', {
+        bodyBytes: 1000,
+        gapMs: 50,
+        giveUpMs: 5000,
+      });
+      assert.equal(slow.open, false, 'the trickling client still holds its connection');
+      assert.match(slow.reply, /^HTTP\/1\.1 408 /);
+      assert.ok(slow.ms < 2000, `cut after ${Math.round(slow.ms)} ms`);
+      assert.equal(h.stack.requests.length, 0);
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -13,6 +13,7 @@ describe('run.yaml without a server section', () => {
     assert.equal(config.server.port, 8321);
     assert.equal(config.server.max_body_bytes, 16 * 1024 * 1024);
     assert.equal(config.server.send_timeout, 60);
+    assert.equal(config.server.request_timeout, 60);
   });
 
   it('accepts request bodies up to the 16 MiB default, not the HTTP framework’s 1 MiB', async () => {

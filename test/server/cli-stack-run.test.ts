@@ -9,6 +9,10 @@ import { startOllamaStandin } from '../support/ollama-standin.js';
 import type { OllamaStandin } from '../support/ollama-standin.js';
 import { postJson } from '../support/stack.js';
 
+const ROOT = process.cwd();
+/** By URL, so that a child started in another directory finds it too. */
+const TSX = import.meta.resolve('tsx');
+
 interface Run {
   child: ChildProcess;
   stdout: string;
@@ -17,15 +21,15 @@ interface Run {
 }
 
 /** Starts `llamagate stack run` as a child process. */
-function stackRun(args: string[]): Run {
+function stackRun(args: string[], cwd?: string): Run {
   const env: NodeJS.ProcessEnv = { ...process.env, LLAMAGATE_LOG_LEVEL: 'info' };
   // Only the flags under test may decide the Ollama URL and the port.
   delete env.OLLAMA_URL;
   delete env.LLAMA_STACK_PORT;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'stack', 'run', ...args],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['--import', TSX, join(ROOT, 'src/cli/main.ts'), 'stack', 'run', ...args],
+    { env, cwd: cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const run: Run = {
     child,
@@ -118,6 +122,23 @@ describe('llamagate stack run (child process)', { concurrency: true }, () => {
     assert.equal(run.stderr.match(/llamagate:/g)?.length, 1, run.stderr);
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
     assert.ok(!run.stdout.includes('stack server listening'));
+  });
+
+  it('an unknown flag → exit 2 with the flag named and where to find the options, no stack trace', async () => {
+    const run = stackRun(['--config', 'configs/run.yaml', '--prot', '1']);
+    children.push(run.child);
+    assert.equal(await run.exit, 2, run.stderr);
+    assert.match(run.stderr, /^llamagate: Unknown option '--prot'/);
+    assert.match(run.stderr, /Run 'llamagate stack --help' for its options\./);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('no --config outside a checkout → exit 1 saying no path was given and what to pass', async () => {
+    const run = stackRun([], dir);
+    children.push(run.child);
+    assert.equal(await run.exit, 1, run.stderr);
+    assert.match(run.stderr, /no --config given, and there is no configs\/run\.yaml in /);
+    assert.match(run.stderr, /pass --config path\/to\/run\.yaml/);
   });
 
   it('an unknown provider_type → exit 1 with a message listing the known types', async () => {

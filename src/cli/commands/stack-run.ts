@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadRunConfig, parseEnvPairs, resolvePort } from '../../config/load.js';
 import { ConfigError } from '../../errors/errors.js';
@@ -12,6 +13,9 @@ const HELP = `llamagate stack run --config <run.yaml> [--port N] [--host H] [--e
   --env       KEY=VALUE for \${env.KEY} substitution; repeatable; wins over the environment
   --data-dir  where providers keep generated files (default .llamagate)`;
 
+/** The tutorial's run.yaml, relative to the working directory (a checkout of llamagate). */
+const DEFAULT_CONFIG = 'configs/run.yaml';
+
 /** `llamagate stack run`: the same shape as `llama stack run`. */
 export async function runStackCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
@@ -22,7 +26,7 @@ export async function runStackCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: rest,
     options: {
-      config: { type: 'string', default: 'configs/run.yaml' },
+      config: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
       env: { type: 'string', multiple: true, default: [] },
@@ -38,7 +42,14 @@ export async function runStackCommand(argv: string[]): Promise<void> {
     throw new ConfigError(`--port must be a port number (0-65535), got '${values.port}'`);
   }
   const cliEnv = parseEnvPairs(values.env);
-  const loaded = await loadRunConfig(values.config, { cliEnv });
+  const configPath = values.config ?? DEFAULT_CONFIG;
+  if (values.config === undefined && !existsSync(DEFAULT_CONFIG)) {
+    throw new ConfigError(
+      `no --config given, and there is no ${DEFAULT_CONFIG} in ${process.cwd()}; ` +
+        'pass --config path/to/run.yaml',
+    );
+  }
+  const loaded = await loadRunConfig(configPath, { cliEnv });
   const port = resolvePort(cliPort, { ...process.env, ...cliEnv }, loaded.config);
 
   // Imported only once the config is known to be good, so config errors print at once.

@@ -1,0 +1,46 @@
+import { connect } from 'node:net';
+
+/**
+ * Opens a raw connection, announces a body of `bodyBytes`, then sends it one byte every
+ * `gapMs`, as a slow-loris client would. Resolves with what the server wrote back and how long
+ * the connection stayed open, or with `open: true` if it was still open after `giveUpMs`.
+ */
+export function trickleRequest(
+  url: string,
+  path: string,
+  options: { bodyBytes: number; gapMs: number; giveUpMs: number },
+): Promise<{ open: boolean; reply: string; ms: number }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let reply = '';
+    let sent = 0;
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${options.bodyBytes}\r\n\r\n`,
+      );
+    });
+    const drip = setInterval(() => {
+      if (sent < options.bodyBytes - 1 && !socket.destroyed) {
+        socket.write(' ');
+        sent++;
+      }
+    }, options.gapMs);
+    const finish = (open: boolean) => {
+      clearInterval(drip);
+      clearTimeout(giveUp);
+      socket.destroy();
+      resolve({ open, reply, ms: performance.now() - started });
+    };
+    const giveUp = setTimeout(() => finish(true), options.giveUpMs);
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => (reply += text));
+    socket.on('close', () => finish(false));
+    socket.on('error', (err) => {
+      clearInterval(drip);
+      clearTimeout(giveUp);
+      reject(err);
+    });
+  });
+}
