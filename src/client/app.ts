@@ -9,6 +9,7 @@ import {
   NotFoundError,
 } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
+import { refusedJsonReason } from '../http/json-body.js';
 import { receiveTimeout } from '../http/receive-timeout.js';
 import type { Logger } from '../logging/logger.js';
 import { checkHealth } from './health.js';
@@ -106,10 +107,7 @@ function installJsonParser(app: FastifyInstance): void {
     parseJson(req, text, (err, value) => {
       if (!err) return done(null, value);
       done(
-        new InvalidRequestError(
-          `request body is not valid JSON (${err.message}): ` +
-            'send {"prompt": "..."} with Content-Type: application/json',
-        ),
+        new InvalidRequestError(`${refusedJsonReason(text)}: send {"prompt": "..."} as JSON`),
         undefined,
       );
     });

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ConfigError, NotFoundError } from '../errors/errors.js';
+import { ConfigError, InvalidRequestError, NotFoundError } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
+import { refusedJsonReason } from '../http/json-body.js';
 import { receiveTimeout } from '../http/receive-timeout.js';
 import { lazyChildLogger } from '../logging/lazy-child.js';
 import type { Logger } from '../logging/logger.js';
@@ -96,7 +97,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   const jsonBody = (request: FastifyRequest, body: string | Buffer, done: ParserDone) => {
     if (body === '') return done(null, undefined);
-    parseJson(request, body as string, done);
+    parseJson(request, body as string, (err, value) => {
+      if (!err) return done(null, value);
+      done(new InvalidRequestError(`${refusedJsonReason(body as string)}; send a JSON object`));
+    });
   };
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, jsonBody);
   app.addContentTypeParser('*', { parseAs: 'string' }, jsonBody);

@@ -24,7 +24,12 @@ describe('POST /api/invoke rejects bad input with 400 and a message saying what 
     [
       'not JSON',
       'prompt=hello',
-      /^request body is not valid JSON .*send \{"prompt": "\.\.\."\} with Content-Type: application\/json$/,
+      /^request body is not valid JSON: send \{"prompt": "\.\.\."\} as JSON$/,
+    ],
+    [
+      'JSON with a __proto__ key',
+      '{"__proto__": {"prompt": "x"}, "prompt": "hi"}',
+      /^request body has a "__proto__" or "constructor.prototype" key, which is refused: send/,
     ],
     ['array body', '["hello"]', /^request body must be a JSON object, got an array/],
     ['string body', '"hello"', /^request body must be a JSON object, got a string/],

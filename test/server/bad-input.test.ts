@@ -237,9 +237,12 @@ describe('bad input gets a clear 4xx in the error envelope', () => {
     }
   });
 
-  it('a JSON body with a prototype-poisoning key is refused', async () => {
+  it('a JSON body with a prototype-poisoning key is refused, and told so rather than "not JSON"', async () => {
     const res = await post('/v1/chat/completions', '{"model":"x","__proto__":{"admin":true}}');
-    assertError(res, 400, 'invalid_request');
+    assert.equal(
+      assertError(res, 400, 'invalid_request'),
+      'request body has a "__proto__" or "constructor.prototype" key, which is refused; send a JSON object',
+    );
     assertNothingSent();
   });
 
