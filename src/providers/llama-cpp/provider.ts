@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { LlamaContextSequence } from 'node-llama-cpp';
 import {
+  ConfigError,
   InvalidRequestError,
   ModelNotFoundError,
   UpstreamUnavailableError,
@@ -62,9 +63,7 @@ export class LlamaCppProvider implements InferenceProvider {
   /** Loads the model; every problem with the file or the machine is a ConfigError. */
   async start(models: readonly ProviderModel[]): Promise<void> {
     for (const m of models) this.servedIds.add(m.providerModelId);
-    this.embedding =
-      this.config.embedding ??
-      (models.length > 0 && models.every((m) => m.modelType === 'embedding'));
+    this.embedding = this.modeFor(models);
     this.state = { kind: 'loading' };
     try {
       const engine = await loadEngine(this.id, this.config, this.embedding, this.log);
@@ -128,8 +127,8 @@ export class LlamaCppProvider implements InferenceProvider {
     const engine = this.engineFor(req.model);
     if (!engine.embeddingContext) {
       throw new InvalidRequestError(
-        `model '${req.model}' is served as a chat model by inline::llama-cpp; embeddings need ` +
-          'a provider with embedding: true (or models registered with model_type: embedding)',
+        `model '${req.model}' is served by provider '${this.id}', which loaded its model file ` +
+          'for chat; embeddings need a provider entry of their own with embedding: true',
         'model',
       );
     }
@@ -229,10 +228,41 @@ export class LlamaCppProvider implements InferenceProvider {
     }
   }
 
+  /**
+   * Whether the model file is loaded for embeddings: one engine serves either chat or embeddings,
+   * so models of both kinds on one provider entry are a configuration error, not a model that
+   * fails on every request of the other kind.
+   */
+  private modeFor(models: readonly ProviderModel[]): boolean {
+    const ids = (type: 'llm' | 'embedding') =>
+      models.filter((m) => m.modelType === type).map((m) => `'${m.providerModelId}'`);
+    const [chat, embed] = [ids('llm'), ids('embedding')];
+    const where = `provider '${this.id}' (inline::llama-cpp)`;
+    const split =
+      'a llama.cpp provider loads its model file for chat or for embeddings; give the embedding ' +
+      'models a provider entry of their own with embedding: true';
+    if (this.config.embedding === true && chat.length > 0) {
+      throw new ConfigError(
+        `${where} has embedding: true but serves chat models ${chat}; ${split}`,
+      );
+    }
+    if (this.config.embedding === false && embed.length > 0) {
+      throw new ConfigError(
+        `${where} has embedding: false but serves embedding models ${embed}; ${split}`,
+      );
+    }
+    if (this.config.embedding == null && chat.length > 0 && embed.length > 0) {
+      throw new ConfigError(
+        `${where} serves chat models ${chat} and embedding models ${embed}; ${split}`,
+      );
+    }
+    return this.config.embedding ?? (embed.length > 0 && chat.length === 0);
+  }
+
   private notAChatModel(model: string): InvalidRequestError {
     return new InvalidRequestError(
-      `model '${model}' is served as an embedding model by inline::llama-cpp; ` +
-        'it cannot chat or complete',
+      `model '${model}' is served by provider '${this.id}', which loaded its model file for ` +
+        'embeddings (embedding: true); it cannot chat or complete',
       'model',
     );
   }
