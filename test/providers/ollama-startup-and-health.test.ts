@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidRequestError, UpstreamUnavailableError } from '../../src/errors/errors.js';
 import { ollamaProviderFactory } from '../../src/providers/ollama/index.js';
+import { unreachableHint } from '../../src/providers/ollama/provider.js';
 import { startOllamaStandin } from '../support/ollama-standin.js';
 import { capturingLogger, ollamaProvider } from './harness.js';
 
@@ -41,6 +42,12 @@ describe('Ollama provider: start-up model check', () => {
     assert.ok(String(warning.msg).includes(first.url));
     assert.match(String(warning.msg), /not reachable/);
     assert.equal(lines.filter((l) => l.level >= 50).length, 0, 'not an error, and no crash');
+    // The reason once, not the caller's message nested inside the operator's.
+    assert.match(
+      String(warning.msg),
+      /is not reachable yet \(connection refused\); retrying in [\d.]+ s\. Start it with 'ollama serve'/,
+    );
+    assert.doesNotMatch(String(warning.msg), /try again later/);
 
     const revived = await startOllamaStandin({ port });
     for (let i = 0; i < 40 && !lines.some((l) => l.level === 50); i++) await sleep(100);
@@ -50,6 +57,16 @@ describe('Ollama provider: start-up model check', () => {
     assert.ok(revived.requests.some((r) => r.path === '/api/tags'));
     await provider.close();
     await revived.close();
+  });
+
+  it('a container-side host name (the tutorial run.yaml on the host) gets the --env OLLAMA_URL fix', () => {
+    for (const host of ['host.containers.internal', 'host.docker.internal']) {
+      assert.match(
+        unreachableHint(`http://${host}:11434`),
+        /--env OLLAMA_URL=http:\/\/localhost:11434/,
+      );
+    }
+    assert.match(unreachableHint('http://gpu-box:11434'), /fix url in this provider's config/);
   });
 
   it('close() stops the background retries', async () => {

@@ -41,6 +41,21 @@ const HEALTH_TIMEOUT_MS = 1000;
 /** Model listing is a quick metadata call; it must not wait as long as a cold model load. */
 const CONTROL_TIMEOUT_MS = 10_000;
 
+/** Container-side names for the host, as in the tutorial's run.yaml. */
+const CONTAINER_HOST_NAMES = new Set(['host.containers.internal', 'host.docker.internal']);
+
+/** What to do about an Ollama that does not answer. */
+export function unreachableHint(url: string): string {
+  const serve = "Start it with 'ollama serve' on that host";
+  if (CONTAINER_HOST_NAMES.has(new URL(url).hostname)) {
+    return (
+      `${serve}; outside a container that host name does not resolve: point the url at ` +
+      'Ollama, e.g. --env OLLAMA_URL=http://localhost:11434 with the shipped configs/run.yaml.'
+    );
+  }
+  return `${serve}, or fix url in this provider's config in run.yaml.`;
+}
+
 /** `remote::ollama`: Ollama's native `/api/*` protocol over a keep-alive connection pool. */
 export class OllamaProvider implements InferenceProvider {
   readonly type = 'remote::ollama';
@@ -70,9 +85,7 @@ export class OllamaProvider implements InferenceProvider {
     this.label = {
       name: 'Ollama',
       url: config.url,
-      unreachableHint:
-        "Start it with 'ollama serve' on that host, or fix url in this provider's config " +
-        'in run.yaml.',
+      unreachableHint: unreachableHint(config.url),
       missingModelHint: (model) => `Run 'ollama pull ${model}' on the Ollama host.`,
     };
   }

@@ -76,7 +76,7 @@ export function mapRequestError(
     `${label.name} is not reachable (${reason}); try again later.`,
     {
       cause: err,
-      detail: { url: label.url, fix: label.unreachableHint },
+      detail: { url: label.url, reason, fix: label.unreachableHint },
     },
   );
 }

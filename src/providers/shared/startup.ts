@@ -28,9 +28,12 @@ export async function startModelCheck(check: StartupCheck): Promise<BackgroundRe
       listed = await check.list();
     } catch (err) {
       const retryIn = retry.nextDelayMs() / 1000;
+      // The mapped error's own message is written for callers ("...; try again later.").
+      const reason = (err as { detail?: { reason?: unknown } }).detail?.reason;
+      const why = typeof reason === 'string' ? reason : (err as Error).message;
       log.warn(
-        { url: label.url, attempt, err: (err as Error).message },
-        `${label.name} at ${label.url} is not reachable yet (${(err as Error).message}); ` +
+        { url: label.url, attempt, err: why },
+        `${label.name} at ${label.url} is not reachable yet (${why}); ` +
           `retrying in ${retryIn} s. ${label.unreachableHint}`,
       );
       return false;
