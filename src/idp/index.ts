@@ -164,7 +164,15 @@ export async function startIdp(options: IdpOptions = {}): Promise<RunningIdp> {
 
 /** Adds a new signing key to the key file in `dataDir`; a running IdP starts using it. */
 export async function rotateKeys(dataDir: string): Promise<string> {
-  return addSigningKey(resolve(dataDir));
+  const dir = resolve(dataDir);
+  // Creating a store here would "rotate" keys no IdP uses and report success.
+  if (!(await readKeys(dir))) {
+    throw new ConfigError(
+      `no IdP key store in ${dir} (${KEYS_FILE}); pass the --data-dir the IdP runs with ` +
+        '(it creates its store when it first starts)',
+    );
+  }
+  return addSigningKey(dir);
 }
 
 function sameKeys(a: KeyMaterial, b: KeyMaterial): boolean {

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
+import { ConfigError } from '../../src/errors/errors.js';
 import { rotateKeys } from '../../src/idp/index.js';
 import { clientCredentialsToken, decode, startTestIdp, tempDir } from './support.js';
 
@@ -94,6 +95,20 @@ describe('signing keys persist across restarts and rotate while running', () => 
       assert.equal(discovery.status, 200);
     } finally {
       await t.stop();
+    }
+  });
+
+  it('rotate-keys in a directory no IdP uses is refused, and creates no key store there', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await assert.rejects(rotateKeys(dir), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /^no IdP key store in .* \(keys\.json\); pass the --data-dir/);
+        return true;
+      });
+      await assert.rejects(stat(join(dir, 'keys.json')), { code: 'ENOENT' });
+    } finally {
+      await cleanup();
     }
   });
 });
