@@ -32,6 +32,22 @@ export interface RunningStack {
   close(): Promise<void>;
 }
 
+/** Addresses that accept connections from other machines too. */
+const EVERY_INTERFACE = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * The warning for a server that anyone on the network may use: no `server.auth`, listening on
+ * every interface (Llama Stack's default too). Undefined when that is not the case.
+ */
+export function exposureWarning(host: string, authOn: boolean): string | undefined {
+  if (authOn || !EVERY_INTERFACE.has(host)) return undefined;
+  return (
+    'authentication is off (no server.auth in run.yaml) and the server listens on every ' +
+    'interface: anyone who can reach this port can use its models. Add server.auth, or pass ' +
+    '--host 127.0.0.1 to serve this machine only.'
+  );
+}
+
 /**
  * Assembles and starts the stack server from a loaded run.yaml: providers, model registry,
  * identity (authenticator, access policy, quotas) and the HTTP app. Start-up problems the user
@@ -90,6 +106,8 @@ export async function startStack(
       );
     });
     const port = (app.server.address() as AddressInfo).port;
+    const exposed = exposureWarning(host, auth !== undefined);
+    if (exposed) log.warn({ host, port }, exposed);
     const scheme = server.tls_certfile && server.tls_keyfile ? 'https' : 'http';
     const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
     return { url: `${scheme}://${shownHost}:${port}`, port, app, registry, close: closeAll };
