@@ -9,6 +9,7 @@ import {
   NotFoundError,
 } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
+import { frameworkErrorOptions } from '../http/framework-errors.js';
 import { refusedJsonReason } from '../http/json-body.js';
 import { receiveTimeout } from '../http/receive-timeout.js';
 import type { Logger } from '../logging/logger.js';
@@ -39,6 +40,7 @@ export function createClientApp(deps: ClientAppDeps): FastifyInstance {
   const app = Fastify({
     logger: false,
     requestTimeout: receive.requestTimeout,
+    ...frameworkErrorOptions(deps.log, receive.requestTimeout),
     http: receive.server,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,

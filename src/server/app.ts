@@ -4,6 +4,7 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConfigError, InvalidRequestError, NotFoundError } from '../errors/errors.js';
 import { toHttpError } from '../errors/http.js';
+import { frameworkErrorOptions } from '../http/framework-errors.js';
 import { refusedJsonReason } from '../http/json-body.js';
 import { receiveTimeout } from '../http/receive-timeout.js';
 import { lazyChildLogger } from '../logging/lazy-child.js';
@@ -73,6 +74,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: true,
     requestTimeout: receive.requestTimeout,
+    ...frameworkErrorOptions(deps.log, receive.requestTimeout),
     ...(https ? { https } : { http: receive.server }),
   }) as unknown as FastifyInstance;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { trickleRequest } from '../support/trickle.js';
+import { rawRequest, trickleRequest } from '../support/raw-http.js';
 import { startHarness, type Harness } from './harness.js';
 
 interface Envelope {
@@ -89,6 +89,27 @@ describe('POST /api/invoke rejects bad input with 400 and a message saying what 
   });
 });
 
+describe('requests the HTTP parser or the router cannot read', () => {
+  it('get the error envelope and a request id, like every other error', async () => {
+    const h = await startHarness();
+    try {
+      for (const text of [
+        'POST /api/%E0%A4%A HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n',
+        'POST /api/invoke HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      ]) {
+        const reply = await rawRequest(h.client.url, text);
+        const [head, body] = reply.split('\r\n\r\n');
+        assert.match(head ?? '', /^HTTP\/1\.1 400 /, reply.slice(0, 80));
+        assert.match(head ?? '', /\r\nx-request-id: \S+/i);
+        assert.equal((JSON.parse(body ?? '') as Envelope).error.code, 'invalid_request');
+      }
+      assert.equal(h.stack.requests.length, 0);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('POST /api/invoke from a client that trickles its request', () => {
   it('is answered 408 and cut off after CLIENT_REQUEST_TIMEOUT_SECONDS', async () => {
     const h = await startHarness({ requestTimeoutMs: 400 });
@@ -100,6 +121,7 @@ describe('POST /api/invoke from a client that trickles its request', () => {
       });
       assert.equal(slow.open, false, 'the trickling client still holds its connection');
       assert.match(slow.reply, /^HTTP\/1\.1 408 /);
+      assert.match(slow.reply, /the request did not arrive whole within 0\.4 s/);
       assert.ok(slow.ms < 2000, `cut after ${Math.round(slow.ms)} ms`);
       assert.equal(h.stack.requests.length, 0);
     } finally {

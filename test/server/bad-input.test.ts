@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningStack } from '../../src/stack/index.js';
 import { startOllamaStandin } from '../support/ollama-standin.js';
 import type { OllamaStandin } from '../support/ollama-standin.js';
+import { rawRequest } from '../support/raw-http.js';
 import { ollamaRunYaml, startTestStack } from '../support/stack.js';
 import { assertError, send } from './http.js';
 
@@ -244,6 +245,33 @@ describe('bad input gets a clear 4xx in the error envelope', () => {
       'request body has a "__proto__" or "constructor.prototype" key, which is refused; send a JSON object',
     );
     assertNothingSent();
+  });
+
+  it('a request the HTTP parser or the router cannot read still gets the error envelope and a request id', async () => {
+    const cases: Array<[string, number, RegExp]> = [
+      ['GET /v1/models/%E0%A4%A HTTP/1.1\r\nHost: x\r\n\r\n', 400, /not valid percent-encoding/],
+      ['GARBAGE\r\n\r\n', 400, /not well-formed HTTP\/1\.1/],
+      [
+        'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n' +
+          'Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+        400,
+        /not well-formed HTTP\/1\.1/,
+      ],
+      [
+        `GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        431,
+        /too large/,
+      ],
+    ];
+    for (const [text, status, message] of cases) {
+      const reply = await rawRequest(stack.url, text);
+      const [head, body] = reply.split('\r\n\r\n');
+      assert.match(head ?? '', new RegExp(`^HTTP/1\\.1 ${status} `), reply.slice(0, 80));
+      assert.match(head ?? '', /\r\nx-request-id: \S+/i);
+      const envelope = JSON.parse(body ?? '') as { error: { message: string; code: string } };
+      assert.match(envelope.error.message, message);
+      assert.equal(envelope.error.code, 'invalid_request');
+    }
   });
 
   it('an oversized body → 413 naming the limit and its setting', async () => {

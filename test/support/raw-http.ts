@@ -44,3 +44,23 @@ export function trickleRequest(
     });
   });
 }
+
+/** Sends `text` as is on a new connection and resolves with everything read until it closes. */
+export function rawRequest(url: string, text: string, timeoutMs = 5000): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let reply = '';
+    const socket = connect(Number(port), hostname, () => socket.end(text));
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (reply += chunk));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(reply);
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
