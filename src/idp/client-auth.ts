@@ -28,14 +28,18 @@ export function authenticateClient(
   const secret = basic?.secret ?? single(params, 'client_secret');
   if (!clientId) throw new OAuthError(400, 'invalid_client', 'Missing client_id parameter');
 
+  // RFC 6749 §5.2: a client that tried HTTP Basic is told, on a 401, which scheme to use.
+  const challenge: Record<string, string> = basic
+    ? { 'www-authenticate': `Basic realm="${realm.name.replace(/["\\]/g, '\\$&')}"` }
+    : {};
   const client = realm.clients.get(clientId);
-  if (!client || !client.enabled) throw new OAuthError(401, 'invalid_client', INVALID);
+  if (!client || !client.enabled) throw new OAuthError(401, 'invalid_client', INVALID, challenge);
   if (client.publicClient) return client;
   if (client.bearerOnly)
     throw new OAuthError(400, 'unauthorized_client', 'Bearer-only not allowed');
 
   if (secret === undefined || client.secret === undefined || !secretsEqual(client.secret, secret)) {
-    throw new OAuthError(401, 'unauthorized_client', INVALID);
+    throw new OAuthError(401, 'unauthorized_client', INVALID, challenge);
   }
   return client;
 }

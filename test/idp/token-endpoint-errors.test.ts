@@ -67,6 +67,18 @@ describe('token endpoint errors use Keycloak codes, statuses and descriptions', 
     }
   });
 
+  it('a 401 to a client that tried HTTP Basic names the Basic scheme; form credentials get none', async () => {
+    for (const res of [
+      await cc({}, basic(CLIENT_ID, 'wrong')),
+      await cc({}, basic('no-such-client', 'x')),
+    ]) {
+      assert.equal(res.status, 401);
+      assert.equal(res.headers.get('www-authenticate'), 'Basic realm="lls-auth"');
+    }
+    const form = await cc({ client_id: CLIENT_ID, client_secret: 'wrong' });
+    assert.equal(form.headers.get('www-authenticate'), null);
+  });
+
   it('unknown client: 401 invalid_client', async () => {
     const res = await cc({ client_id: 'ghost', client_secret: 'x' });
     assert.equal(res.status, 401);
