@@ -55,10 +55,7 @@ export class StackClient {
     body: Record<string, unknown>,
     options: ChatCallOptions,
   ): Promise<Dispatcher.ResponseData> {
-    const ctx: StackErrorContext = {
-      chatUrl: this.chatUrl,
-      timeoutMs: this.settings.upstreamTimeoutMs,
-    };
+    const ctx = this.context();
     const payload = JSON.stringify(body);
 
     for (let attempt = 1; ; attempt++) {
@@ -120,28 +117,26 @@ export class StackClient {
   }
 
   /** A failure while reading an answer that had begun; also used by the route. */
-  bodyError(err: unknown, signal: AbortSignal | undefined, ctx?: StackErrorContext): GatewayError {
-    const failure: TransportFailure = signal?.aborted
-      ? { kind: 'aborted', reason: 'the caller closed the connection' }
-      : classifyTransportError(err);
-    return stackBodyError(
-      failure,
-      ctx ?? { chatUrl: this.chatUrl, timeoutMs: this.settings.upstreamTimeoutMs },
-    );
+  bodyError(err: unknown, signal: AbortSignal | undefined, ctx = this.context()): GatewayError {
+    return stackBodyError(this.failure(err, signal), ctx);
   }
 
   /** No answer arrived. */
   private transportError(
     err: unknown,
     signal: AbortSignal | undefined,
-    ctx?: StackErrorContext,
+    ctx = this.context(),
   ): GatewayError {
-    const failure: TransportFailure = signal?.aborted
+    return stackTransportError(this.failure(err, signal), ctx);
+  }
+
+  private failure(err: unknown, signal: AbortSignal | undefined): TransportFailure {
+    return signal?.aborted
       ? { kind: 'aborted', reason: 'the caller closed the connection' }
       : classifyTransportError(err);
-    return stackTransportError(
-      failure,
-      ctx ?? { chatUrl: this.chatUrl, timeoutMs: this.settings.upstreamTimeoutMs },
-    );
+  }
+
+  private context(): StackErrorContext {
+    return { chatUrl: this.chatUrl, timeoutMs: this.settings.upstreamTimeoutMs };
   }
 }

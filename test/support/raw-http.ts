@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 
 /**
@@ -63,4 +64,16 @@ export function rawRequest(url: string, text: string, timeoutMs = 5000): Promise
       reject(err);
     });
   });
+}
+
+/**
+ * Trickles a request to a server whose receive timeout is 0.4 s and checks that it answers 408
+ * in the error envelope and closes the connection well before the body could have arrived.
+ */
+export async function assertTrickleCutOff(url: string, path: string): Promise<void> {
+  const slow = await trickleRequest(url, path, { bodyBytes: 1000, gapMs: 50, giveUpMs: 5000 });
+  assert.equal(slow.open, false, 'the trickling client still holds its connection');
+  assert.match(slow.reply, /^HTTP\/1\.1 408 /);
+  assert.match(slow.reply, /the request did not arrive whole within 0\.4 s/);
+  assert.ok(slow.ms < 2000, `cut after ${Math.round(slow.ms)} ms`);
 }
