@@ -96,7 +96,9 @@ const envSchema = z.object({
   LLS_MODEL: optionalText,
   LLS_TIMEOUT_SECONDS: seconds,
   HEALTH_TIMEOUT_SECONDS: seconds,
-  CLIENT_REQUEST_TIMEOUT_SECONDS: seconds,
+  CLIENT_REQUEST_TIMEOUT_SECONDS: seconds.refine((v) => v === undefined || Number(v) <= 3600, {
+    message: 'must be at most 3600 seconds',
+  }),
   DEBUG: optionalText.refine(
     (v) => v === undefined || /^(true|false|1|0|yes|no|on|off)$/i.test(v),
     { message: 'must be true or false' },

@@ -103,7 +103,7 @@ export function stackBodyError(failure: TransportFailure, ctx: StackErrorContext
 }
 
 /** A bearer token or JWT in an upstream's text (one that echoes requests, say). */
-const CREDENTIAL = /\b(Bearer\s+)?eyJ[\w-]*\.[\w-]*\.[\w-]*/gi;
+const CREDENTIAL = /(Bearer(\s+|%20|\+))?eyJ[\w-]*\.[\w-]*\.[\w-]*/gi;
 
 /**
  * The human part of an error body in any of Llama Stack's and OpenAI's shapes, or its text; a

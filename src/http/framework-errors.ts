@@ -50,9 +50,10 @@ export function frameworkErrorOptions(log: Logger, requestTimeoutMs: number) {
       const body = JSON.stringify(http.body);
       const reqId = randomUUID();
       log.info({ reqId, status: http.status, code: error.code }, http.body.error.message);
-      // Only on a connection that has not been answered on yet: a response already under way
-      // cannot be followed by another.
-      if (socket.writable && socket.bytesWritten === 0) {
+      // Not in the middle of a response whose headers went out: nothing may follow those bytes.
+      // A kept-alive connection whose earlier responses are complete is answered as usual.
+      const current = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+      if (socket.writable && current?.headersSent !== true) {
         socket.write(
           `HTTP/1.1 ${http.status} ${STATUS_CODES[http.status] ?? ''}\r\n` +
             'content-type: application/json; charset=utf-8\r\n' +

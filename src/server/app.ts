@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConfigError, InvalidRequestError, NotFoundError } from '../errors/errors.js';
@@ -47,7 +48,7 @@ function readTlsFile(key: string, path: string): Buffer {
 function httpsOptions(deps: ServerDeps) {
   const { tls_certfile: cert, tls_keyfile: key, tls_cafile: ca } = deps.server;
   if (!cert || !key) return undefined;
-  return {
+  const options = {
     cert: readTlsFile('tls_certfile', cert),
     key: readTlsFile('tls_keyfile', key),
     // A CA bundle turns on mutual TLS: clients must present a certificate it signed.
@@ -55,6 +56,16 @@ function httpsOptions(deps: ServerDeps) {
       ? { ca: readTlsFile('tls_cafile', ca), requestCert: true, rejectUnauthorized: true }
       : {}),
   };
+  try {
+    createSecureContext(options);
+  } catch (err) {
+    const files = ca ? 'tls_certfile, tls_keyfile and tls_cafile' : 'tls_certfile and tls_keyfile';
+    throw new ConfigError(
+      `server.${files} are not a usable PEM certificate and matching key ` +
+        `(${(err as Error).message}); fix them in run.yaml.`,
+    );
+  }
+  return options;
 }
 
 /** Builds the stack server's HTTP app. Listening is the caller's job. */

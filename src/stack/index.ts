@@ -32,15 +32,15 @@ export interface RunningStack {
   close(): Promise<void>;
 }
 
-/** Addresses that accept connections from other machines too. */
-const EVERY_INTERFACE = new Set(['0.0.0.0', '::', '']);
+/** An address that accepts connections from other machines too: all zeros, however spelt. */
+const isEveryInterface = (host: string) => /^[0:.]*$/.test(host.replace(/^\[|\]$/g, ''));
 
 /**
  * The warning for a server that anyone on the network may use: no `server.auth`, listening on
  * every interface (Llama Stack's default too). Undefined when that is not the case.
  */
 export function exposureWarning(host: string, authOn: boolean): string | undefined {
-  if (authOn || !EVERY_INTERFACE.has(host)) return undefined;
+  if (authOn || !isEveryInterface(host)) return undefined;
   return (
     'authentication is off (no server.auth in run.yaml) and the server listens on every ' +
     'interface: anyone who can reach this port can use its models. Add server.auth, or pass ' +

@@ -195,6 +195,11 @@ describe('POST /api/invoke forwards to the stack server (legacy endpoint)', () =
       const { message } = ((await res.json()) as { error: { message: string } }).error;
       assert.match(message, /Authorization: \[token\]/);
       assert.ok(!message.includes(token));
+      // URL-encoded, right after other text, as a query string would carry it.
+      h.stack.failure = { status: 400, body: `{"detail":"token=Bearer%20${token}"}` };
+      const encoded = await h.invoke({ prompt: 'x' });
+      const said = ((await encoded.json()) as { error: { message: string } }).error.message;
+      assert.equal(said, 'stack server answered 400: token=[token]');
       assert.ok(!h.logs.raw().includes(token));
     } finally {
       h.stack.failure = undefined;

@@ -77,6 +77,13 @@ describe('token endpoint errors use Keycloak codes, statuses and descriptions', 
     }
     const form = await cc({ client_id: CLIENT_ID, client_secret: 'wrong' });
     assert.equal(form.headers.get('www-authenticate'), null);
+    const introspect = await postForm(
+      `${t.idp.tokenUrl}/introspect`,
+      { token: 'x' },
+      basic(CLIENT_ID, 'wrong'),
+    );
+    assert.equal(introspect.status, 401);
+    assert.equal(introspect.headers.get('www-authenticate'), 'Basic realm="lls-auth"');
   });
 
   it('unknown client: 401 invalid_client', async () => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { exposureWarning } from '../../src/stack/index.js';
 
 test('no auth on every interface is warned about, with both fixes; auth or loopback is not', () => {
-  for (const host of ['0.0.0.0', '::']) {
+  for (const host of ['0.0.0.0', '::', '::0', '[::]', '0:0:0:0:0:0:0:0', '0']) {
     const warning = exposureWarning(host, false);
     assert.match(warning ?? '', /authentication is off .* anyone who can reach this port/);
     assert.match(warning ?? '', /Add server\.auth, or pass --host 127\.0\.0\.1/);

@@ -77,3 +77,35 @@ export async function assertTrickleCutOff(url: string, path: string): Promise<vo
   assert.match(slow.reply, /the request did not arrive whole within 0\.4 s/);
   assert.ok(slow.ms < 2000, `cut after ${Math.round(slow.ms)} ms`);
 }
+
+/**
+ * Sends `texts` one after the other on one connection, each once the previous answer has come
+ * (an answer is taken to be complete after 200 ms without data); resolves with the answers.
+ */
+export function sequentialRequests(url: string, texts: string[]): Promise<string[]> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const replies: string[] = [];
+    let current = '';
+    let quiet: NodeJS.Timeout | undefined;
+    const socket = connect(Number(port), hostname, () => socket.write(texts[0]!));
+    const next = () => {
+      replies.push(current);
+      current = '';
+      if (replies.length < texts.length && !socket.destroyed) socket.write(texts[replies.length]!);
+      else socket.end();
+    };
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      current += chunk;
+      clearTimeout(quiet);
+      quiet = setTimeout(next, 200);
+    });
+    socket.on('close', () => {
+      clearTimeout(quiet);
+      if (current) replies.push(current);
+      resolve(replies);
+    });
+    socket.on('error', reject);
+  });
+}

@@ -17,7 +17,7 @@ export async function handleIntrospect(state: IdpState, req: IncomingMessage, re
   } catch (err) {
     // Keycloak answers every client-authentication failure here with the same 401.
     if (!(err instanceof OAuthError)) throw err;
-    throw new OAuthError(401, 'invalid_request', 'Authentication failed.');
+    throw new OAuthError(401, 'invalid_request', 'Authentication failed.', err.headers);
   }
   if (client.publicClient) throw new OAuthError(403, 'invalid_request', 'Client not allowed.');
   const token = single(params, 'token');

@@ -45,8 +45,14 @@ export async function buildProvider(
   provider.on('server_error', (_ctx: unknown, err: unknown) =>
     state.log.error({ err }, 'oidc-provider failed'),
   );
-  (provider as unknown as EventEmitter).on('error', (err: unknown) =>
-    state.log.error({ err }, 'oidc-provider request error'),
+  (provider as unknown as EventEmitter).on(
+    'error',
+    (err: unknown, ctx?: { req?: IncomingMessage }) => {
+      // A client that hung up mid-request is not a failure of ours (and needs no stack in the log).
+      if (ctx?.req?.destroyed || ctx?.req?.socket?.destroyed)
+        state.log.info('client went away before its request was read');
+      else state.log.error({ err }, 'oidc-provider request error');
+    },
   );
 
   provider.use(async (ctx, next) => {

@@ -243,7 +243,8 @@ export class LlamaCppProvider implements InferenceProvider {
       'models a provider entry of their own with embedding: true';
     if (this.config.embedding === true && chat.length > 0) {
       throw new ConfigError(
-        `${where} has embedding: true but serves chat models ${chat}; ${split}`,
+        `${where} has embedding: true but serves chat models ${chat}; give the chat models ` +
+          'a provider entry of their own, without embedding: true',
       );
     }
     if (this.config.embedding === false && embed.length > 0) {
