@@ -145,8 +145,8 @@ export interface InferenceProvider {
   chat(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatEvent>>;
   complete(req: CompletionRequest, ctx: CallContext): Promise<AsyncIterable<ChatEvent>>;
   embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult>;
-  /** Checks that a model may be registered with this provider (POST /v1/models). */
-  checkModel(providerModelId: string): Promise<void>;
+  /** Checks that a model of this kind may be registered with this provider (POST /v1/models). */
+  checkModel(providerModelId: string, modelType: 'llm' | 'embedding'): Promise<void>;
   /** Models the upstream offers beyond run.yaml, listed at start-up; may be empty. */
   listModels(): Promise<ProviderModel[]>;
   health(): Promise<HealthStatus>;

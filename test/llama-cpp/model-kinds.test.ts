@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors/errors.js';
 import { writeTinyModel } from '../../src/providers/llama-cpp/index.js';
-import { startTestStack } from '../support/stack.js';
+import { assertError } from '../server/http.js';
+import { postJson, startTestStack } from '../support/stack.js';
 import { tempDir } from './helpers.js';
 
 /** A run.yaml with one inline::llama-cpp provider serving `models` (YAML list items). */
@@ -63,4 +64,35 @@ describe('inline::llama-cpp serves one kind of model per provider entry', () => 
       });
     });
   }
+});
+
+describe('registering a model with inline::llama-cpp at run time', () => {
+  it('a model of the other kind than the file was loaded for is refused with a 400', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await writeTinyModel(join(dir, 'chat.gguf'), { seed: 4 });
+      const stack = await startTestStack(runYaml(join(dir, 'chat.gguf'), '', CHAT));
+      try {
+        const embed = await postJson(`${stack.url}/v1/models`, {
+          model_id: 'later-embed',
+          provider_id: 'local',
+          model_type: 'embedding',
+          metadata: { embedding_dimension: 64 },
+        });
+        assert.match(
+          assertError(embed, 400, 'invalid_request'),
+          /provider 'local' \(inline::llama-cpp\) loaded its model file for chat, so it cannot serve an embedding model/,
+        );
+        const alias = await postJson(`${stack.url}/v1/models`, {
+          model_id: 'later-chat',
+          provider_id: 'local',
+        });
+        assert.equal(alias.status, 200, alias.text);
+      } finally {
+        await stack.close();
+      }
+    } finally {
+      await cleanup();
+    }
+  });
 });

@@ -86,9 +86,9 @@ describe('Ollama provider: models, health and config', () => {
   it('checkModel accepts local models (with the :latest rule) and lists the others on refusal', async () => {
     const ollama = await startOllamaStandin();
     const provider = ollamaProvider({ url: ollama.url });
-    await provider.checkModel('llama3.2:3b');
-    await provider.checkModel('all-minilm:l6-v2');
-    await assert.rejects(provider.checkModel('llama3.2'), (err) => {
+    await provider.checkModel('llama3.2:3b', 'llm');
+    await provider.checkModel('all-minilm:l6-v2', 'embedding');
+    await assert.rejects(provider.checkModel('llama3.2', 'llm'), (err) => {
       assert.ok(err instanceof InvalidRequestError);
       assert.equal(
         err.message,
@@ -97,10 +97,10 @@ describe('Ollama provider: models, health and config', () => {
       return true;
     });
     ollama.models.push({ name: 'llama3.2:latest', family: 'llama' });
-    await provider.checkModel('llama3.2');
+    await provider.checkModel('llama3.2', 'llm');
     await provider.close();
     await ollama.close();
-    await assert.rejects(provider.checkModel('llama3.2:3b'), UpstreamUnavailableError);
+    await assert.rejects(provider.checkModel('llama3.2:3b', 'llm'), UpstreamUnavailableError);
   });
 
   it('listModels maps BERT families to embedding models with their dimension', async () => {

@@ -18,8 +18,8 @@ describe('OpenAI-compatible providers: models, health, config', () => {
       models: ['meta-llama/Llama-3.2-3B-Instruct', 'BAAI/bge-embed'],
     });
     const provider = openaiCompatProvider('vllm', { url: api.url, api_token: 'k' });
-    await provider.checkModel('meta-llama/Llama-3.2-3B-Instruct');
-    await assert.rejects(provider.checkModel('llama3.2:3b'), (err) => {
+    await provider.checkModel('meta-llama/Llama-3.2-3B-Instruct', 'llm');
+    await assert.rejects(provider.checkModel('llama3.2:3b', 'llm'), (err) => {
       assert.ok(err instanceof InvalidRequestError);
       assert.equal(
         err.message,
@@ -39,7 +39,7 @@ describe('OpenAI-compatible providers: models, health, config', () => {
   it('a server without a model listing accepts any model', async () => {
     const api = await startOpenAIStandin({ listModels: false });
     const provider = openaiCompatProvider('vllm', { url: api.url });
-    await provider.checkModel('anything');
+    await provider.checkModel('anything', 'llm');
     assert.deepEqual(await provider.listModels(), []);
     await provider.close();
     await api.close();

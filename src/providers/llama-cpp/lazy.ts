@@ -51,8 +51,8 @@ export class LazyLlamaCppProvider implements InferenceProvider {
     return this.started().embed(req, ctx);
   }
 
-  checkModel(providerModelId: string) {
-    return this.started().checkModel(providerModelId);
+  checkModel(providerModelId: string, modelType: 'llm' | 'embedding') {
+    return this.started().checkModel(providerModelId, modelType);
   }
 
   async listModels() {

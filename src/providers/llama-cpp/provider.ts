@@ -145,7 +145,16 @@ export class LlamaCppProvider implements InferenceProvider {
     }
   }
 
-  async checkModel(providerModelId: string): Promise<void> {
+  async checkModel(providerModelId: string, modelType: 'llm' | 'embedding'): Promise<void> {
+    if ((modelType === 'embedding') !== this.embedding) {
+      const loaded = this.embedding ? 'embeddings' : 'chat';
+      throw new InvalidRequestError(
+        `provider '${this.id}' (inline::llama-cpp) loaded its model file for ${loaded}, so it ` +
+          `cannot serve a${modelType === 'llm' ? ' chat' : 'n embedding'} model; register it ` +
+          'with a provider entry of that kind (embedding: true serves embeddings)',
+        'model_type',
+      );
+    }
     // The provider serves one model; any registered id is an alias of it.
     this.servedIds.add(providerModelId);
   }

@@ -129,7 +129,7 @@ export function registerModelRoutes(app: FastifyInstance, deps: ServerDeps): voi
         'metadata',
       );
     }
-    await deps.providers.get(providerId)?.checkModel(providerModelId);
+    await deps.providers.get(providerId)?.checkModel(providerModelId, body.model_type);
 
     const record: ModelRecord = {
       identifier,
