@@ -24,15 +24,18 @@ const OWN_ROUTES = new Map<string, { methods: string[]; handler: Handler }>([
 ]);
 
 /**
- * The realm-relative paths oidc-provider answers: discovery, the browser login (with its resume
- * path) and logout (with its confirm and done pages). Matched exactly, as Keycloak matches its
- * paths; oidc-provider's own router ignores case, which would let `/TOKEN` or `/CERTS` reach
- * its versions of endpoints that this server answers itself.
+ * The realm-relative paths oidc-provider answers, with their methods: discovery, the browser login
+ * (with its resume path) and logout (with its confirm and done pages). Matched exactly, as
+ * Keycloak matches its paths; oidc-provider's own router ignores case, which would let `/TOKEN` or
+ * `/CERTS` reach its versions of endpoints that this server answers itself.
  */
-const FORWARDED = new RegExp(
-  `^(?:/\\.well-known/openid-configuration|${ROUTES.authorization}(?:/[A-Za-z0-9_-]+)?|` +
-    `${ROUTES.end_session}(?:/confirm|/success)?)$`,
-);
+const FORWARDED: Array<[RegExp, string[]]> = [
+  [/^\/\.well-known\/openid-configuration$/, ['GET']],
+  [new RegExp(`^${ROUTES.authorization}(?:/[A-Za-z0-9_-]+)?$`), ['GET']],
+  [new RegExp(`^${ROUTES.end_session}$`), ['GET', 'POST']],
+  [new RegExp(`^${ROUTES.end_session}/confirm$`), ['POST']],
+  [new RegExp(`^${ROUTES.end_session}/success$`), ['GET']],
+];
 
 const NO_SUCH_PATH = { error: 'Unable to find matching target resource method' };
 
@@ -70,8 +73,13 @@ async function route(state: IdpState, req: IncomingMessage, res: ServerResponse,
     return handleLogin(state, rest.slice(LOGIN_PATH.length + 1), req, res);
   }
 
-  if (FORWARDED.test(rest)) return state.forward(req, res);
-  return sendJson(res, 404, NO_SUCH_PATH);
+  const forwarded = FORWARDED.find(([path]) => path.test(rest));
+  if (!forwarded) return sendJson(res, 404, NO_SUCH_PATH);
+  const methods = forwarded[1];
+  // HEAD is answered like GET by Node (headers only).
+  const method = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
+  if (!methods.includes(method)) throw methodNotAllowed(methods);
+  return state.forward(req, res);
 }
 
 /**

@@ -103,6 +103,19 @@ describe('discovery, JWKS and realm URLs sit where Keycloak has them', () => {
     assert.match(doubled.headers.get('content-type') ?? '', /json/);
   });
 
+  it('a wrong method on a path oidc-provider answers is a JSON 405 naming the allowed ones', async () => {
+    for (const [path, method, allow] of [
+      ['/.well-known/openid-configuration', 'POST', 'GET'],
+      ['/protocol/openid-connect/logout/confirm', 'GET', 'POST'],
+      ['/protocol/openid-connect/auth', 'DELETE', 'GET'],
+    ] as const) {
+      const res = await fetch(`${t.realmUrl}${path}`, { method });
+      assert.equal(res.status, 405, `${method} ${path}`);
+      assert.equal(res.headers.get('allow'), allow);
+      assert.equal(((await res.json()) as { error: string }).error, 'invalid_request');
+    }
+  });
+
   it('rejects wrong methods on its own endpoints and reports health', async () => {
     const res = await fetch(t.idp.tokenUrl);
     assert.equal(res.status, 405);
