@@ -69,3 +69,11 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   const match = header ? /^bearer\s+(\S+)\s*$/i.exec(header) : null;
   return match?.[1];
 }
+
+/** Logged, at info, for a request whose client hung up before it was read: no failure of ours. */
+export const CLIENT_GONE = 'client went away before its request was read';
+
+/** Whether the client of `req` has hung up. */
+export function clientGone(req: IncomingMessage): boolean {
+  return req.destroyed || req.socket?.destroyed === true;
+}

@@ -5,6 +5,7 @@ import { handleCerts, handleRealmInfo } from './endpoints/public.js';
 import { handleToken } from './endpoints/token.js';
 import { handleUserinfo } from './endpoints/userinfo.js';
 import { OAuthError, sendJson, sendOAuthError } from './oauth-error.js';
+import { CLIENT_GONE, clientGone } from './http-util.js';
 import { LOGIN_PATH, ROUTES } from './provider/config.js';
 import type { IdpState } from './state.js';
 import type { Logger } from '../logging/logger.js';
@@ -119,14 +120,7 @@ export function createRequestHandler(getState: () => IdpState | undefined, log: 
         return;
       }
       if (err instanceof OAuthError) return sendOAuthError(res, err);
-      if (req.destroyed || res.destroyed) {
-        // The client hung up before its request was read: nothing of ours failed.
-        log.info(
-          { method: req.method, path: logPath },
-          'client went away before its request was read',
-        );
-        return;
-      }
+      if (clientGone(req)) return void log.info({ method: req.method, path: logPath }, CLIENT_GONE);
       log.error({ err }, 'IdP request failed');
       sendJson(res, 500, { error: 'server_error', error_description: 'internal server error' });
     });

@@ -2,17 +2,14 @@ import type { FastifyError } from 'fastify';
 import { GatewayError, InvalidRequestError } from '../errors/errors.js';
 
 /**
- * Fastify raises its own errors while reading a request (bad JSON, body too large, ...). Give each
- * a message that says what to fix, in our error model; anything else passes through unchanged.
+ * Fastify raises its own errors while reading a request (body too large, bad Content-Length, ...).
+ * Give each a message that says what to fix, in our error model; anything else passes through
+ * unchanged. Bodies that are not JSON are answered by the app's own body parser (app.ts).
  */
 export function fromFrameworkError(err: unknown, maxBodyBytes?: number): unknown {
   if (err instanceof GatewayError) return err;
   const e = err as Partial<FastifyError>;
   switch (e.code) {
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new InvalidRequestError('request body is not valid JSON; send a JSON object');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new InvalidRequestError('request body is empty; send a JSON object');
     case 'FST_ERR_CTP_BODY_TOO_LARGE': {
       const limit = maxBodyBytes === undefined ? '' : ` of ${maxBodyBytes} bytes`;
       return new GatewayError(

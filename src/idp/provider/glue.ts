@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { IncomingMessage } from 'node:http';
 import type { ServerResponse } from 'node:http';
+import { CLIENT_GONE, clientGone } from '../http-util.js';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import type { TokenSubject } from '../claims.js';
 import { issueTokens } from '../issue.js';
@@ -48,9 +49,7 @@ export async function buildProvider(
   (provider as unknown as EventEmitter).on(
     'error',
     (err: unknown, ctx?: { req?: IncomingMessage }) => {
-      // A client that hung up mid-request is not a failure of ours (and needs no stack in the log).
-      if (ctx?.req?.destroyed || ctx?.req?.socket?.destroyed)
-        state.log.info('client went away before its request was read');
+      if (ctx?.req && clientGone(ctx.req)) state.log.info(CLIENT_GONE);
       else state.log.error({ err }, 'oidc-provider request error');
     },
   );
